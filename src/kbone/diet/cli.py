@@ -1,0 +1,9 @@
+"""Command-line face of kbone.diet (filled in by the issue that builds this part)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this part's commands to the root kbone app."""

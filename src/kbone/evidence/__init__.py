@@ -1,0 +1,1 @@
+"""kbone.evidence: the evidence base (records, store, queries, meta-analysis, grading)."""
