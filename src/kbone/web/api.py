@@ -1,0 +1,83 @@
+"""REST API under /api/v1 — the same pydantic models and library calls as the CLI."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from kbone.evidence.schema import Record
+from kbone.web.auth import authenticate
+from kbone.web.deps import get_db
+
+router = APIRouter(prefix="/api/v1")
+
+
+class RecordSummary(BaseModel):
+    id: str
+    citation: str
+    year: int | None
+    design: str
+    forms: list[str]
+    outcomes: list[str]
+    n_total: int | None
+    integrity: str
+
+
+def _summary(r: Record) -> RecordSummary:
+    return RecordSummary(id=r.id, citation=r.citation.text(), year=r.year, design=r.design, forms=r.forms,
+                         outcomes=r.outcome_ids, n_total=r.n_total, integrity=r.integrity.status)
+
+
+@router.get("/evidence", response_model=list[RecordSummary], tags=["evidence"])
+def evidence_list(form: str | None = Query(None, max_length=40), outcome: str | None = Query(None, max_length=60),
+                  design: str | None = Query(None, max_length=40),
+                  integrity: Literal["ok", "flagged", "expression_of_concern", "retracted"] | None = None,
+                  q: str | None = Query(None, max_length=200)):
+    """Records filtered by form, outcome, design, integrity and free text (zh or en)."""
+    from kbone.store import fetch, query_ids
+    from kbone.vocab import vocab
+
+    v = vocab()
+
+    def res(kind, val):
+        if val is None:
+            return None
+        t = v.resolve(kind, val)
+        if t is None:
+            raise HTTPException(422, detail=f"unknown {kind} {val!r}; suggestions: {v.suggest(kind, val)}")
+        return t.id
+
+    ids = query_ids(form=res("form", form), outcome=res("outcome", outcome), design=res("design", design),
+                    integrity=integrity, text=q)
+    return [_summary(r) for r in fetch(ids)]
+
+
+@router.get("/evidence/{record_id}", response_model=Record, tags=["evidence"],
+            response_model_exclude_none=True)
+def evidence_show(record_id: str):
+    """One record with every number and its source."""
+    from kbone.store import fetch
+
+    recs = fetch([record_id])
+    if not recs:
+        raise HTTPException(404, detail="no such record / 无此记录")
+    return recs[0]
+
+
+class LoginIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+@router.post("/login", tags=["auth"])
+def api_login(body: LoginIn, request: Request, db: Session = Depends(get_db)):
+    """Log in for API use (session cookie)."""
+    user = authenticate(db, body.username, body.password)
+    if user is None:
+        raise HTTPException(401, detail="wrong user name or password / 用户名或密码错误")
+    request.session.clear()
+    request.session["uid"] = user.id
+    return {"ok": True, "username": user.username}
