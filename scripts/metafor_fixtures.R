@@ -50,6 +50,7 @@ bcg <- dat.bcg
 nw <- dat.nielweise2007                      # zero cells and one double-zero study (Yucel 2004)
 hine <- dat.hine1989                         # tau^2 = 0 under every estimator
 yus <- dat.yusuf1985[dat.yusuf1985$table == "6", ]
+yus <- yus[complete.cases(yus), ]
 col <- dat.collins1985b                      # pre-eclampsia counts (Collins et al. 1985)
 col <- data.frame(ai = col$pre.xti, n1i = col$pre.nti, ci = col$pre.xci, n2i = col$pre.nci, year = col$year)
 col <- col[complete.cases(col), ]
@@ -147,9 +148,9 @@ an$leave1out <- list(
        result = l1(rma(yi, vi, data = d, method = "REML"))),
   list(name = "bcg_RR", method = "DL", test = "knha", yi = num(d$yi), vi = num(d$vi),
        result = l1(rma(yi, vi, data = d, method = "DL", test = "knha"))))
-cu <- function(r, ord) { cc <- cumul(r, order = ord); list(order = num(ord), estimate = num(cc$estimate), se = num(cc$se),
+cu <- function(r, ord) { cc <- cumul(r, order = ord); list(order = num(order(ord)), estimate = num(cc$estimate), se = num(cc$se),
                           ci_lb = num(cc$ci.lb), ci_ub = num(cc$ci.ub), tau2 = num(cc$tau2), I2 = num(cc$I2)) }
-ordr <- order(bcg$year)
+ordr <- bcg$year
 an$cumul <- list(
   list(name = "bcg_RR", method = "REML", test = "z", yi = num(d$yi), vi = num(d$vi), year = num(bcg$year),
        result = cu(rma(yi, vi, data = d, method = "REML"), ordr)),

@@ -85,7 +85,7 @@ def to_fhir(rec: Record) -> dict:
                 {"variableRole": {"text": "population"},
                  "description": rec.population.description if rec.population else None},
                 {"variableRole": {"text": "exposure"},
-                 "description": ", ".join(f"{a.intervention.form} {a.intervention.amount:g} {a.intervention.unit}/"
+                 "description": ", ".join(f"{a.intervention.form} {a.intervention.amount or '?'} {a.intervention.unit}/"
                                           f"{a.intervention.per}" for a in rec.arms if a.intervention) or None},
                 {"variableRole": {"text": "measuredVariable"}, "description": out_t.en},
             ],

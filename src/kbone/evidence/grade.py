@@ -22,6 +22,7 @@ Chinese, and every record id used. Thresholds live in ``data/rules/grading.yaml`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -281,6 +282,13 @@ def _unit_concerns(u: Unit, by_id: dict[str, Record], p: GradingParams) -> None:
             u.integrity_concern = True
             u.concerns.append(Text(en=f"{r.id} pools trials with integrity problems: {', '.join(bad)}",
                                    zh=f"{r.id} 合并了存在诚信问题的试验：{'、'.join(bad)}"))
+        sens = _low_rob_sensitivity(r, o)
+        if sens is not None:
+            u.concerns.append(Text(
+                en=f"{r.id}: restricted to low risk-of-bias trials the effect is no longer clear "
+                   f"({sens.effect.measure} {sens.effect.value:g}, {sens.effect.ci_lower:g} to {sens.effect.ci_upper:g})",
+                zh=f"{r.id}：仅纳入低偏倚风险试验时效应不再明确"
+                   f"（{sens.effect.measure} {sens.effect.value:g}，{sens.effect.ci_lower:g}～{sens.effect.ci_upper:g}）"))
         return
     if r.design == "open_label_rct":
         u.concerns.append(Text(en=f"{r.id}: open-label", zh=f"{r.id}：开放标签"))
@@ -304,6 +312,26 @@ def _unit_concerns(u: Unit, by_id: dict[str, Record], p: GradingParams) -> None:
             names = ", ".join(sorted(extra))
             u.concerns.append(Text(en=f"{r.id}: co-interventions only in the vitamin K arm ({names})",
                                    zh=f"{r.id}：仅维生素K组有合并干预（{names}）"))
+
+
+_LOW_ROB = re.compile(r"low[ -]risk[ -]of[ -]bias|低偏倚")
+
+
+def _low_rob_sensitivity(r: Record, main: Outcome) -> Outcome | None:
+    """A sensitivity analysis restricted to low risk-of-bias trials whose CI includes no effect while the
+    main analysis's CI does not — the effect rests on the trials at risk of bias."""
+    me = main.effect
+    if me is None or me.ci_lower is None or me.ci_upper is None:
+        return None
+    if me.ci_lower <= _null(me.measure) <= me.ci_upper:
+        return None
+    for o in r.outcomes:
+        e = o.effect
+        if (o is not main and o.outcome == main.outcome and o.subgroup and _LOW_ROB.search(o.subgroup.lower())
+                and e is not None and e.ci_lower is not None and e.ci_upper is not None
+                and e.ci_lower <= _null(e.measure) <= e.ci_upper):
+            return o
+    return None
 
 
 # ---- the rating ----------------------------------------------------------------------------------
@@ -377,9 +405,15 @@ def grade(records: Iterable[Record], form: str, outcome: str | Iterable[str], po
                        f"回答这一问题的研究均已撤稿（{'、'.join(e.record for e in excluded)}）")
         return Grade(level="no_evidence", reasons=[why], **base)
 
+    # direct evidence on the form asked about is preferred; indirect (pooled / unspecified form) supports it
+    direct_units = [u for u in units if u.form_indirect is None]
+    supporting: list[str] = []
+    if direct_units:
+        supporting += [u.rid for u in units if u.form_indirect is not None]
+        units = direct_units
     best = max(LEVELS.index(u.start) for u in units)
     body = [u for u in units if LEVELS.index(u.start) == best]
-    supporting = [u.rid for u in units if LEVELS.index(u.start) < best]
+    supporting += [u.rid for u in units if LEVELS.index(u.start) < best]
     # a meta-analysis in the body covers the trials it pooled
     covered = {s for u in body if u.is_meta for s in u.record.included_studies}
     supporting += [u.rid for u in body if u.rid in covered]
@@ -427,6 +461,8 @@ def grade(records: Iterable[Record], form: str, outcome: str | Iterable[str], po
 
 
 def _risk_of_bias(body: list[Unit], p: GradingParams) -> DomainRating:
+    est = _key_estimate(body)
+    key_unit = next((u for u in body if est and u.rid == est.record and u.outcome.id == est.outcome_id), None)
     flagged = [u for u in body if u.integrity_concern]
     concerned = [u for u in body if u.concerns]
     share_any = _share(body, lambda u: bool(u.concerns))
@@ -434,7 +470,7 @@ def _risk_of_bias(body: list[Unit], p: GradingParams) -> DomainRating:
     reasons = [c for u in concerned for c in u.concerns]
     if share_int > p.rob_serious_share:
         rating, down = "very_serious", 2
-    elif flagged or share_any > p.rob_serious_share:
+    elif flagged or share_any > p.rob_serious_share or (key_unit is not None and key_unit.concerns):
         rating, down = "serious", 1
     else:
         rating, down = "no_concern", 0
@@ -510,7 +546,7 @@ def _imprecision(body: list[Unit], p: GradingParams, outcomes: list[str]) -> Dom
     recs: list[str] = []
     if est is None:
         down = 1
-        reasons.append(_txt("imprecision serious: no confidence interval reported", "不精确性严重：未报告置信区间"))
+        reasons.append(_txt("imprecision: no confidence interval reported", "不精确：未报告置信区间"))
         recs = [u.rid for u in body]
     else:
         null = _null(est.measure)
@@ -540,8 +576,7 @@ def _imprecision(body: list[Unit], p: GradingParams, outcomes: list[str]) -> Dom
     down = min(down, 2)
     rating = ("no_concern", "serious", "very_serious")[down]
     if down:
-        reasons[0] = _txt(f"imprecision {rating.replace('_', ' ')} — " + reasons[0].en.removeprefix("imprecision: "),
-                          f"不精确性{'严重' if down == 1 else '非常严重'} — " + reasons[0].zh.removeprefix("不精确："))
+        reasons.insert(0, _txt(f"imprecision {rating.replace('_', ' ')}", f"不精确性{'严重' if down == 1 else '非常严重'}"))
     return DomainRating(domain="imprecision", rating=rating, downgrade=down, reasons=reasons,
                         records=recs or ([u.rid for u in body] if down else []))
 

@@ -88,7 +88,8 @@ def record_panel(rec: Record, lang: str) -> Group:
         for h in (("arm", "组"), ("role", "角色"), ("n", "例数"), ("vitamin K", "维生素K"), ("co-interventions", "合并干预")):
             t.add_column(pick(*h, lang))
         for a in rec.arms:
-            dose = (f"{v.label('form', a.intervention.form, lang)} {a.intervention.amount:g} "
+            amount = f"{a.intervention.amount:g}" if a.intervention and a.intervention.amount else "?"
+            dose = (f"{v.label('form', a.intervention.form, lang)} {amount} "
                     f"{v.label('unit', a.intervention.unit, lang)}/{pick(a.intervention.per, '天' if a.intervention.per == 'day' else '周', lang)}"
                     if a.intervention else pick(a.comparator or "control", a.comparator or "对照", lang))
             co = ", ".join(v.label("agent", c.agent, lang) for c in a.co_interventions) or "—"

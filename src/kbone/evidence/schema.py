@@ -121,7 +121,7 @@ class Dose(_Strict):
     """What a vitamin K arm took: form, amount per ``per`` (day or week)."""
 
     form: str
-    amount: float = Field(gt=0)
+    amount: float | None = Field(None, gt=0, description="null when the source does not state the dose")
     unit: str = "ug"
     per: Literal["day", "week"] = "day"
     regimen: str | None = None
@@ -137,7 +137,10 @@ class Dose(_Strict):
         return _check_unit(v, ("mass",))
 
     @property
-    def ug_per_day(self) -> float:
+    def ug_per_day(self) -> float | None:
+        """Dose in µg/day, or None when the source does not state it."""
+        if self.amount is None:
+            return None
         ug = vocab().convert(self.amount, self.unit, "ug")
         return ug / 7.0 if self.per == "week" else ug
 
@@ -219,6 +222,7 @@ class Effect(_Strict):
     ci_lower: float | None = None
     ci_upper: float | None = None
     ci_level: float = Field(0.95, gt=0, lt=1)
+    se: float | None = Field(None, gt=0, description="standard error as reported (analysis scale)")
     p: float | None = Field(None, ge=0, le=1)
     p_text: str | None = None
     adjusted: bool | None = None

@@ -125,7 +125,7 @@ def binary_effects(measure: str, ai, bi=None, ci=None, di=None, n1i=None, n2i=No
             yi = (a - e) / v
             vi = 1 / v
     dropped: dict[int, str] = {}
-    bad = ~(np.isfinite(yi) & np.isfinite(vi)) | (vi <= 0)
+    bad = ~(np.isfinite(yi) & np.isfinite(vi))
     for i in np.flatnonzero(bad):
         dropped[int(i)] = "effect not computable from these counts (zero cells with no correction)"
     if drop00:
@@ -159,7 +159,7 @@ def continuous_effects(measure: str, m1i, sd1i, n1i, m2i, sd2i, n2i) -> EffectSi
     else:
         raise ValueError(f"{measure} is not a measure for means (MD, SMD)")
     dropped = {int(i): "effect not computable (zero pooled SD or too few participants)"
-               for i in np.flatnonzero(~(np.isfinite(yi) & np.isfinite(vi)) | (vi <= 0))}
+               for i in np.flatnonzero(~(np.isfinite(yi) & np.isfinite(vi)))}
     for i in dropped:
         yi[i] = vi[i] = np.nan
     return EffectSizes(measure, yi, vi, np.zeros(len(yi), dtype=bool), dropped)

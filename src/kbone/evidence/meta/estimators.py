@@ -185,8 +185,62 @@ def _upper_bracket(f, start: float) -> float:
                                   fix="check the effects and variances for gross errors"))
 
 
-def tau2_estimate(method: str, yi, vi, X=None, *, tau2_init: float | None = None) -> tuple[float, int]:
+EPS = float(np.finfo(float).eps)
+#: Convergence settings; the defaults are metafor's (Fisher scoring stops when tau² changes by < 1e-5;
+#: Paule-Mandel root found to tol = eps^0.25 in [0, max(100, 10 mad(yi)²)]). ``exact=True`` instead solves
+#: the estimating equations to machine precision.
+DEFAULT_CONTROL = {"threshold": 1e-5, "tol": EPS**0.25, "maxiter": 100, "tau2_init": None, "exact": False}
+
+
+def zeroin(f, lower: float, upper: float, f_lower: float, f_upper: float, tol: float, maxiter: int = 1000) -> float:
+    """Brent's (1973) root finder ("zero"), the algorithm R's ``uniroot`` uses; ``f`` changes sign on
+    [lower, upper]. Stops when the bracket is below 2 eps |b| + tol/2."""
+    a, b, fa, fb = lower, upper, f_lower, f_upper
+    c, fc = a, fa
+    for _ in range(maxiter + 1):
+        prev_step = b - a
+        if abs(fc) < abs(fb):
+            a, b, c = b, c, b
+            fa, fb, fc = fb, fc, fb
+        tol_act = 2 * EPS * abs(b) + tol / 2
+        new_step = (c - b) / 2
+        if abs(new_step) <= tol_act or fb == 0:
+            return b
+        if abs(prev_step) >= tol_act and abs(fa) > abs(fb):
+            cb = c - b
+            if a == c:                       # secant step
+                t1 = fb / fa
+                p = cb * t1
+                q = 1.0 - t1
+            else:                            # inverse quadratic interpolation
+                q = fa / fc
+                t1 = fb / fc
+                t2 = fb / fa
+                p = t2 * (cb * q * (q - t1) - (b - a) * (t1 - 1.0))
+                q = (q - 1.0) * (t1 - 1.0) * (t2 - 1.0)
+            if p > 0:
+                q = -q
+            else:
+                p = -p
+            if p < (0.75 * cb * q - abs(tol_act * q) / 2) and p < abs(prev_step * q / 2):
+                new_step = p / q
+        if abs(new_step) < tol_act:
+            new_step = tol_act if new_step > 0 else -tol_act
+        a, fa = b, fb
+        b += new_step
+        fb = f(b)
+        if (fb > 0 and fc > 0) or (fb < 0 and fc < 0):
+            c, fc = a, fa
+    return b
+
+
+def _mad(y) -> float:
+    return 1.4826 * float(np.median(np.abs(y - np.median(y))))
+
+
+def tau2_estimate(method: str, yi, vi, X=None, *, control: dict | None = None) -> tuple[float, int]:
     """tau² for ``method`` and the number of iterations used (0 for closed forms)."""
+    ctl = {**DEFAULT_CONTROL, **(control or {})}
     y = np.asarray(yi, dtype=float)
     v = np.asarray(vi, dtype=float)
     X = np.ones((len(y), 1)) if X is None else np.asarray(X, dtype=float)
@@ -208,46 +262,60 @@ def tau2_estimate(method: str, yi, vi, X=None, *, tau2_init: float | None = None
         trPV = float(v.sum() - np.trace(Mo @ (X.T @ (X * v[:, None]))))
         return max(0.0, (rss - trPV) / (k - p)), 0
     if method == "SJ":
-        t0 = rss / k if tau2_init is None else float(tau2_init)
+        t0 = rss / k if ctl["tau2_init"] is None else float(ctl["tau2_init"])
         if t0 <= 0:
             return 0.0, 0
         return t0 * _q(y, v, X, t0) / (k - p), 0
     if method == "PM":
         f = lambda t: _q(y, v, X, t) - (k - p)  # noqa: E731
-        if f(0.0) <= 0:
+        f0 = f(0.0)
+        if f0 <= 0:
             return 0.0, 0
-        hi = _upper_bracket(f, max(1.0, rss / max(k - p, 1)))
-        root, res = optimize.brentq(f, 0.0, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps, full_output=True)
-        return float(root), int(res.iterations)
+        if ctl["exact"]:
+            hi = _upper_bracket(f, max(1.0, rss / max(k - p, 1)))
+            root, res = optimize.brentq(f, 0.0, hi, xtol=1e-15, rtol=4 * EPS, full_output=True)
+            return float(root), int(res.iterations)
+        hi = max(100.0, 10 * _mad(y) ** 2)
+        fhi = f(hi)
+        if fhi > 0:
+            hi = _upper_bracket(f, hi)
+            fhi = f(hi)
+        return float(zeroin(f, 0.0, hi, f0, fhi, ctl["tol"], ctl["maxiter"])), 1
     if method in ("ML", "REML"):
-        return _likelihood_root(method, y, v, X, tau2_init)
+        return _likelihood_root(method, y, v, X, ctl)
     raise KboneInputError(Problem(field="method", reason=f"unknown method {method!r}", fix=f"use one of {METHODS}"))
 
 
-def _likelihood_root(method, y, v, X, tau2_init):
-    """Fisher scoring from the HE estimate (as metafor), polished by a bracketing root search."""
+def _likelihood_root(method, y, v, X, ctl):
+    """Fisher scoring from the HE estimate with step halving at 0 (as metafor); with ``exact`` the root of
+    the score is then polished by a bracketing search."""
     g = lambda t: _score(method, y, v, X, t)[0]  # noqa: E731
-    if g(0.0) <= 0:
-        return 0.0, 1
-    t = tau2_init if tau2_init is not None else tau2_estimate("HE", y, v, X)[0]
+    t = ctl["tau2_init"] if ctl["tau2_init"] is not None else tau2_estimate("HE", y, v, X)[0]
     it = 0
-    for it in range(1, 101):
+    converged = False
+    for it in range(1, int(ctl["maxiter"]) + 1):
         s, info = _score(method, y, v, X, t)
         step = s / info
+        if t == 0 and step < 0:
+            converged = True
+            break
         while t + step < 0:
             step /= 2
         t += step
-        if abs(step) < 1e-13 * max(1.0, t):
+        if abs(step) < (1e-14 * max(1.0, t) if ctl["exact"] else ctl["threshold"]):
+            converged = True
             break
-    # polish/verify with a bracketing search on the score, which is positive at 0
-    lo, hi = 0.0, None
-    if g(t) < 0:
-        hi = t
-    else:
-        lo = t
-        hi = _upper_bracket(g, max(2 * t, 1.0))
-    if hi is not None and hi > lo:
-        t = float(optimize.brentq(g, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps))
+    if ctl["exact"] or not converged:
+        if g(0.0) <= 0:
+            return 0.0, it
+        lo, hi = 0.0, None
+        if g(t) < 0:
+            hi = t
+        else:
+            lo = t
+            hi = _upper_bracket(g, max(2 * t, 1.0))
+        if hi > lo:
+            t = float(optimize.brentq(g, lo, hi, xtol=1e-15, rtol=4 * EPS))
     return float(t), it
 
 
@@ -255,11 +323,11 @@ def _likelihood_root(method, y, v, X, tau2_init):
 
 def rma(yi, vi, *, method: str = "REML", test: str = "z", mods=None, intercept: bool = True,
         level: float = 0.95, measure: str = "GEN", tau2: float | None = None,
-        tau2_init: float | None = None) -> Fit:
+        control: dict | None = None) -> Fit:
     """Fit a fixed- or random-effects model (optionally with moderators ``mods``) by inverse variance.
 
     ``yi`` effects on the analysis scale (log for ratios), ``vi`` their sampling variances; ``tau2`` fixes
-    the heterogeneity instead of estimating it.
+    the heterogeneity instead of estimating it; ``control`` overrides :data:`DEFAULT_CONTROL`.
     """
     method = method.upper()
     X = None
@@ -271,7 +339,7 @@ def rma(yi, vi, *, method: str = "REML", test: str = "z", mods=None, intercept: 
     k, p = X.shape
     iters = 0
     if tau2 is None:
-        t2, iters = tau2_estimate(method, y, v, X, tau2_init=tau2_init)
+        t2, iters = tau2_estimate(method, y, v, X, control=control)
     else:
         t2 = float(tau2)
     # heterogeneity statistics from the fixed-effect weights
