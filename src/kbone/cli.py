@@ -36,6 +36,9 @@ def _register_parts() -> None:
     from kbone.evidence import cli as evidence_cli
 
     evidence_cli.register(app)
+    from kbone.evidence.meta import cli as meta_cli
+
+    meta_cli.register(app)
     from kbone.diet import cli as diet_cli
 
     diet_cli.register(app)

@@ -8,7 +8,7 @@ import pytest
 from kbone.evidence.loader import load_records, validate_path
 
 HERE = Path(__file__).parent
-SHARED_TRIALS = HERE.parents[2].parent / "shared" / "research" / "trials.yaml"
+SHARED_TRIALS = HERE.parents[1].parent / "shared" / "research" / "trials.yaml"
 SEED_STUDIES = ["je2011", "hirao2008", "braam2003", "cheung2008", "shiraki2000", "jos2006_guideline"]
 RETRACTED = ["sato1998", "sato2002", "sato2005", "iwamoto2009"]
 

@@ -12,7 +12,12 @@ A :class:`ModelSpec` is read from YAML (``data/model/*.yaml``) and says *what* t
 - ``signals`` — first-order *drives* that do not deplete their source (effect compartments);
 - ``forcing`` — zero-order inputs that may depend on ``inputs`` but not on states;
 - ``nonlinear`` — extra rate terms that may depend on states (Michaelis–Menten etc.);
-- ``bioavailability`` — fraction of a dose into a compartment that reaches it;
+- ``algebraic`` — time-varying helper quantities of ``inputs`` and per-subject values (used by
+  ``forcing``, ``nonlinear`` and ``outputs``);
+- ``bioavailability`` — fraction of a dose into a compartment that reaches it (per subject);
+- ``dose_variables`` / ``dose_factor`` — per-dose multiplier of the amount, an expression of
+  parameters and dose-row variables (e.g. grams of fat eaten with the dose);
+- ``tables`` — lookup tables for categorical covariates (genotype → effect), each with a source;
 - ``outputs`` — observed quantities as expressions of states, parameters and inputs.
 
 A spec without ``nonlinear`` terms is linear (affine) in its states and is solved exactly by
@@ -91,6 +96,25 @@ class Signal(BaseModel):
     gain: str | float
 
 
+class Table(BaseModel):
+    """Categorical covariate → numeric value (e.g. genotype → fraction of clearance retained)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    values: dict[str, float]
+    unit: str = "1"
+    source: str
+
+    def lookup(self, keys, *, field: str) -> np.ndarray:
+        out = []
+        for k in keys:
+            if k not in self.values:
+                raise KboneInputError(Problem(field=field, reason=f"unknown value {k!r}",
+                                              fix=f"use one of: {', '.join(self.values)}"))
+            out.append(self.values[k])
+        return np.asarray(out, dtype=float)
+
+
 class ModelSpec(BaseModel):
     """A model as data. See the module docstring for the meaning of each section."""
 
@@ -108,9 +132,13 @@ class ModelSpec(BaseModel):
     derived: dict[str, str | float] = Field(default_factory=dict)
     flows: list[Flow] = Field(default_factory=list)
     signals: list[Signal] = Field(default_factory=list)
+    algebraic: dict[str, str | float] = Field(default_factory=dict)
     forcing: dict[str, str | float] = Field(default_factory=dict)
     nonlinear: dict[str, str | float] = Field(default_factory=dict)
     bioavailability: dict[str, str | float] = Field(default_factory=dict)
+    dose_variables: dict[str, float] = Field(default_factory=dict)
+    dose_factor: str | float = 1.0
+    tables: dict[str, Table] = Field(default_factory=dict)
     outputs: dict[str, str | float] = Field(default_factory=dict)
 
     _file: str | None = PrivateAttr(default=None)
@@ -122,8 +150,6 @@ class ModelSpec(BaseModel):
         dup = {n for n in names if names.count(n) > 1}
         if dup:
             raise ValueError(f"duplicate compartments: {sorted(dup)}")
-        if not v:
-            raise ValueError("a model needs at least one compartment")
         return v
 
     @model_validator(mode="after")
@@ -131,6 +157,7 @@ class ModelSpec(BaseModel):
         comp = set(self.state_names)
         per_subject = set(self.parameters) | set(self.covariates) | set(self.derived)
         clash = (comp & per_subject) | (set(self.inputs) & (comp | per_subject))
+        clash |= set(self.algebraic) & (comp | per_subject | set(self.inputs))
         if clash:
             raise ValueError(f"names used twice (compartment/parameter/input): {sorted(clash)}")
         for f in self.flows:
@@ -152,9 +179,11 @@ class ModelSpec(BaseModel):
             ("flows", {f"{f.source}->{f.target}": f.rate for f in self.flows}, set()),
             ("signals", {f"{s.source}->{s.target}": s.gain for s in self.signals}, set()),
             ("bioavailability", self.bioavailability, set()),
-            ("forcing", self.forcing, set(self.inputs)),
-            ("nonlinear", self.nonlinear, set(self.inputs) | comp),
-            ("outputs", self.outputs, set(self.inputs) | comp | set(self.outputs)),
+            ("dose_factor", {"dose_factor": self.dose_factor}, set(self.dose_variables)),
+            ("algebraic", self.algebraic, set(self.inputs) | set(self.algebraic)),
+            ("forcing", self.forcing, set(self.inputs) | set(self.algebraic)),
+            ("nonlinear", self.nonlinear, set(self.inputs) | set(self.algebraic) | comp),
+            ("outputs", self.outputs, set(self.inputs) | set(self.algebraic) | comp | set(self.outputs)),
             ("initial", {c.name: c.initial for c in self.compartments}, set()),
         ):
             for key, text in exprs.items():
@@ -190,6 +219,8 @@ class ModelSpec(BaseModel):
             "derived": {k: c(v) for k, v in self.derived.items()},
             "flows": [(f, c(f.rate)) for f in self.flows],
             "signals": [(s, c(s.gain)) for s in self.signals],
+            "algebraic": {k: c(v) for k, v in self.algebraic.items()},
+            "dose_factor": c(self.dose_factor),
             "forcing": {k: c(v) for k, v in self.forcing.items()},
             "nonlinear": {k: c(v) for k, v in self.nonlinear.items()},
             "bio": {k: c(v) for k, v in self.bioavailability.items()},
@@ -255,9 +286,10 @@ class ModelSpec(BaseModel):
         o = other.model_dump(by_alias=True)
         for key in ("compartments", "flows", "signals", "references"):
             data[key] = data[key] + o[key]
-        for key in ("parameters", "covariates", "derived", "forcing", "nonlinear", "bioavailability", "outputs"):
+        for key in ("parameters", "covariates", "derived", "algebraic", "forcing", "nonlinear", "bioavailability",
+                    "outputs", "tables", "dose_variables"):
             both = set(data[key]) & set(o[key])
-            if both and key != "covariates":
+            if both and key not in ("covariates", "dose_variables"):
                 raise ValueError(f"cannot merge {self.name} and {other.name}: {key} {sorted(both)} in both")
             data[key] = {**data[key], **o[key]}
         data["inputs"] = [i for i in dict.fromkeys(data["inputs"] + o["inputs"])

@@ -11,18 +11,33 @@ import secrets
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kbone import __version__
 from kbone.errors import KboneInputError
 from kbone.paths import state_dir
 from kbone.web import db as webdb
+from kbone.web.deps import LoginRequired
 
 MAX_BODY_BYTES = 1_000_000
 HERE = Path(__file__).parent
+log = logging.getLogger("kbone.web")
+
+# No inline scripts anywhere: the few scripts are files under /static. Inline styles are allowed because
+# the shared HTML report renderers (assessment, claims) carry their own <style> blocks.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+]
 
 
 class BodyLimit:
@@ -38,6 +53,7 @@ class BodyLimit:
             if k == b"content-length" and v.isdigit() and int(v) > self.limit:
                 return await _too_large(send)
         seen = 0
+        started = False
 
         async def limited_receive():
             nonlocal seen
@@ -48,10 +64,17 @@ class BodyLimit:
                     raise _BodyTooLarge()
             return msg
 
+        async def tracking_send(msg: Message) -> None:
+            nonlocal started
+            if msg["type"] == "http.response.start":
+                started = True
+            await send(msg)
+
         try:
-            await self.app(scope, limited_receive, send)
+            await self.app(scope, limited_receive, tracking_send)
         except _BodyTooLarge:
-            await _too_large(send)
+            if not started:
+                await _too_large(send)
 
 
 class _BodyTooLarge(Exception):
@@ -61,8 +84,32 @@ class _BodyTooLarge(Exception):
 async def _too_large(send: Send) -> None:
     body = b'{"detail":"request body larger than 1 MB / \\u8bf7\\u6c42\\u4f53\\u8d85\\u8fc7 1 MB"}'
     await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close")]})
     await send({"type": "http.response.body", "body": body})
+
+
+class SecurityHeaders:
+    """Add CSP, nosniff, frame and referrer headers to every response; no caching of personal pages."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        path = scope.get("path", "")
+
+        async def send_with_headers(msg: Message) -> None:
+            if msg["type"] == "http.response.start":
+                headers = list(msg.get("headers", []))
+                headers += SECURITY_HEADERS
+                if not path.startswith("/static/"):
+                    headers.append((b"cache-control", b"no-store"))
+                msg = {**msg, "headers": headers}
+            await send(msg)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 class _NoQueryStrings(logging.Filter):
@@ -81,9 +128,14 @@ def _secret_key() -> str:
         return env
     path = state_dir() / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
     return path.read_text().strip()
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
 
 
 def create_app(database_url: str | None = None, *, migrate: bool = True) -> FastAPI:
@@ -94,13 +146,17 @@ def create_app(database_url: str | None = None, *, migrate: bool = True) -> Fast
     engine = webdb.make_engine(url)
     app = FastAPI(title="kbone", version=__version__,
                   description="Vitamin K and bone & joint health — evidence, models, diet, assessment, claims. "
-                              "Informs; does not prescribe.")
+                              "Informs; does not prescribe. Log in with POST /api/v1/login (session cookie); "
+                              "requests that change saved data also send the returned `csrf` token in the "
+                              "X-CSRF-Token header.",
+                  openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs", redoc_url=None)
     app.state.engine = engine
     app.state.sessions = webdb.session_factory(engine)
     secure = os.environ.get("KBONE_COOKIE_SECURE", "0") == "1"
     app.add_middleware(SessionMiddleware, secret_key=_secret_key(), session_cookie="kbone_session",
                        same_site="lax", https_only=secure, max_age=8 * 3600)
     app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     logging.getLogger("uvicorn.access").addFilter(_NoQueryStrings())
 
@@ -108,8 +164,46 @@ def create_app(database_url: str | None = None, *, migrate: bool = True) -> Fast
     async def _bad_input(request: Request, exc: KboneInputError):
         return JSONResponse(status_code=422, content=exc.to_dict())
 
-    from kbone.web import api, pages
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired):
+        from urllib.parse import quote
+
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        # the default handler echoes the input back; keep field and reason only (inputs may be personal)
+        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+                  for e in exc.errors()]
+        if _is_api(request):
+            return JSONResponse(status_code=422, content={"detail": errors})
+        from kbone.web.pages import error_page
+
+        return error_page(request, 422, "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in errors))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        if _is_api(request) or exc.status_code in (405, 413):
+            return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail},
+                                headers=getattr(exc, "headers", None))
+        from kbone.web.pages import error_page
+
+        return error_page(request, exc.status_code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        # log the kind of failure and where, never the message or the input (they may hold personal data)
+        log.error("unexpected %s in %s %s", type(exc).__name__, request.method, request.url.path)
+        return JSONResponse(status_code=500, content={"detail": "internal error / 内部错误"})
+
+    from kbone.web import api, pages, routes
 
     app.include_router(api.router)
     app.include_router(pages.router)
+    routes.include_all(app)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> Response:
+        return Response("ok", media_type="text/plain")
+
     return app

@@ -293,7 +293,8 @@ def _likelihood_root(method, y, v, X, ctl):
     t = ctl["tau2_init"] if ctl["tau2_init"] is not None else tau2_estimate("HE", y, v, X)[0]
     it = 0
     converged = False
-    for it in range(1, int(ctl["maxiter"]) + 1):
+    while it < int(ctl["maxiter"]):
+        it += 1
         s, info = _score(method, y, v, X, t)
         step = s / info
         if t == 0 and step < 0:
