@@ -145,12 +145,14 @@ def build_menaquinones(shared: Path, foods: dict[str, dict], sources: dict) -> t
                 raise BuildError(f"menaquinone_map {ndb}/{litname}: column {col} is empty in the literature file")
             value = read * float(v.get("scale", 1.0))
             basis = f"{col} {fmt(read)} µg/100 g"
+            derived = "scale" in v
             if "scale" in v:
                 basis += f" × {v['scale']}"
             for minus in v.get("minus_sr28", []) or []:
                 sv = fnum(foods[ndb][SR28_FORM_COL[minus]])
                 if sv is not None:
                     value -= sv
+                    derived = True
                     basis += f" − SR28 {minus} {fmt(sv)}"
             if value < 0:
                 raise BuildError(f"menaquinone_map {ndb}: derived value is negative ({basis})")
@@ -162,7 +164,7 @@ def build_menaquinones(shared: Path, foods: dict[str, dict], sources: dict) -> t
                 chosen_keys.add((ndb, form))
             rows.append({"ndb_no": ndb, "form": form, "ug_per_100g": fmt(value), "chosen": "yes" if v["chosen"] else "no",
                          "quality": v["quality"], "source_id": src, "literature_food": litname,
-                         "basis": basis + (f" = {fmt(value)}" if basis.count(" ") > 2 else ""),
+                         "basis": basis + (f" = {fmt(value)}" if derived else ""),
                          "note": v.get("note", "")})
     unused = []
     for u in spec.get("unused", []):

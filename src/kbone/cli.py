@@ -45,6 +45,9 @@ def _register_parts() -> None:
     from kbone.model import cli as model_cli
 
     model_cli.register(app)
+    from kbone.model import trial_cli
+
+    trial_cli.register(app)
     from kbone.assess import cli as assess_cli
 
     assess_cli.register(app)

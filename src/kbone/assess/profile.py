@@ -370,12 +370,47 @@ def _site(k: str) -> str | None:
 # ---- diet -----------------------------------------------------------------------------------------
 
 
+_FREQ_RE = re.compile(r"^\s*(?:(?P<n>\d+(?:\.\d+)?)\s*(?:次|times?|x|×)?\s*)?(?:/|per|a|每|一)?\s*(?P<per>day|d|天|日|week|wk|w|周|星期|month|mo|月)\s*(?:(?P<n2>\d+(?:\.\d+)?)\s*次)?\s*$",
+                      re.IGNORECASE)
+_FREQ_WORDS = {"daily": 7.0, "every day": 7.0, "每天": 7.0, "每日": 7.0, "天天": 7.0, "weekly": 1.0, "每周": 1.0,
+               "monthly": 12 / 52.1775, "每月": 12 / 52.1775, "never": 0.0, "从不": 0.0, "不吃": 0.0}
+_PER_WEEK = {"day": 7.0, "d": 7.0, "天": 7.0, "日": 7.0, "week": 1.0, "wk": 1.0, "w": 1.0, "周": 1.0, "星期": 1.0,
+             "month": 12 / 52.1775, "mo": 12 / 52.1775, "月": 12 / 52.1775}
+
+
+def servings_per_week(text: str) -> float:
+    """'daily' → 7, '3/week' → 3, '每周3次' → 3, '2 per day' → 14, '每月2次' → 0.46 (weeks of 7 days)."""
+    t = str(text).strip().lower()
+    if t in _FREQ_WORDS:
+        return _FREQ_WORDS[t]
+    t2 = t.replace("每", "/").replace("一", "")
+    m = _FREQ_RE.match(t2) or _FREQ_RE.match(t)
+    if not m:
+        raise ValueError(f"cannot read the frequency {text!r}; write e.g. 'daily', '3/week', '每周3次' or a number of times per week")
+    n = float(m.group("n") or m.group("n2") or 1)
+    return n * _PER_WEEK[m.group("per")]
+
+
 class FoodItem(_Strict):
     """One line of a short food-frequency list: what, how much each time, how often."""
 
     food: str = Field(min_length=1)
-    amount: str | float | None = Field(None, description="grams (number) or a household portion ('1 碗', '1 cup')")
-    frequency: str | float | None = Field(None, description="'daily', '3/week', '每周3次', or times per week (number)")
+    serving: str | None = Field(None, description="one serving: '1碗', '100 g', '1 cup' (default: the dish's serving)")
+    servings_per_week: float | None = Field(None, ge=0, le=100)
+    frequency: str | None = Field(None, description="'daily', '3/week', '每周3次' (alternative to servings_per_week)")
+
+    @field_validator("serving", mode="before")
+    @classmethod
+    def _serving(cls, v):
+        return f"{v:g} g" if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+
+    @model_validator(mode="after")
+    def _freq(self):
+        if self.servings_per_week is None:
+            if self.frequency is None:
+                raise ValueError(f"food {self.food!r}: give servings_per_week or frequency")
+            self.servings_per_week = servings_per_week(self.frequency)
+        return self
 
 
 class Diet(_Strict):
@@ -440,6 +475,9 @@ class Profile(_Strict):
     diet: Diet | None = None
     risk_factors: RiskFactors = Field(default_factory=RiskFactors)
     interests: list[str] = Field(default_factory=list, description="vitamin K forms the person asks about (MK-7, K2 …)")
+    model_population: Literal["general", "han_chinese", "european"] = Field(
+        "general", description="virtual-population profile the PK/PD model draws genotypes and spread from "
+                               "(kbone.model: data/model/populations.yaml)")
     notes: str | None = None
 
     @field_validator("sex", mode="before")

@@ -238,6 +238,6 @@ def screen(profile: Profile) -> Screening:
     rfs = risk_factors(profile)
     assumptions = []
     if any(r.assumption for r in rfs):
-        assumptions.append(Text(en="assumption: " + rp["assumption_note"], zh="假设：" + rp["assumption_note"]))
+        assumptions.append(Text(en="assumption: " + rp["assumption_note"], zh="假设：" + rp["assumption_note_zh"]))
     return Screening(osta=osta(profile), t_score=t_score_class(profile), risk_factors=rfs,
                      fracture_risk=fracture_risk(profile), assumptions=assumptions)

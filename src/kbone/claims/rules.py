@@ -48,17 +48,39 @@ def words(entry: dict | list | None) -> list[str]:
     return [str(w) for lang in ("zh", "en") for w in entry.get(lang, []) or []]
 
 
+def trie_regex(words: list[str]) -> str:
+    """A regex matching any of ``words``, built as a prefix tree: fast, and longest match first."""
+    trie: dict = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = True
+
+    def build(node: dict) -> str:
+        end = "" in node
+        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch != ""]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if end else body
+
+    return build(trie) if trie else r"(?!x)x"
+
+
 def any_of(ws: list[str], *, word_boundary_ascii: bool = True, flags: int = re.IGNORECASE) -> re.Pattern:
-    """One regex matching any of ``ws`` (longest first); ASCII words get word boundaries."""
+    """One regex matching any of ``ws`` (longest first); purely ASCII words get word boundaries."""
+    ws = sorted(set(w for w in ws if w))
+    if flags & re.IGNORECASE:
+        ws = sorted(set(w.lower() for w in ws))
+    ascii_words = [w for w in ws if word_boundary_ascii and w.isascii() and w[:1].isalnum()]
+    other = [w for w in ws if w not in set(ascii_words)]
     parts = []
-    for w in sorted(set(ws), key=len, reverse=True):
-        p = re.escape(w)
-        if word_boundary_ascii and w[:1].isascii() and w[:1].isalnum():
-            p = r"(?<![A-Za-z0-9])" + p
-        if word_boundary_ascii and w[-1:].isascii() and w[-1:].isalnum():
-            p = p + r"(?![A-Za-z0-9])"
-        parts.append(p)
-    return re.compile("|".join(parts) if parts else r"(?!x)x", flags)
+    if other:
+        parts.append(trie_regex(other))
+    if ascii_words:
+        parts.append(r"(?<![A-Za-z0-9])" + trie_regex(ascii_words) + r"(?![A-Za-z0-9])")
+    return re.compile("|".join(f"(?:{p})" for p in parts) if parts else r"(?!x)x", flags)
 
 
 @lru_cache(maxsize=1)
@@ -87,7 +109,6 @@ class Patterns:
         self.numbers = {k: _compile(v, f"numbers.{k}", macros, re.IGNORECASE) for k, v in doc["numbers"].items()}
         self.year = _compile(doc["year"], "year", macros)
         self.study_name = _compile(doc["study_name"], "study_name", macros)
-        self.guideline = _compile(doc["guideline"], "guideline", macros)
         refs = doc["references"]
         self.ref_zh = _compile(refs["zh"], "references.zh", macros)
         self.ref_en = _compile(refs["en"], "references.en", macros)
@@ -97,7 +118,9 @@ class Patterns:
         lex = lexicon()
         self.cue = {k: any_of(words(lex[k])) for k in (
             "effect_cues", "study_cues", "anaphora", "caution_cues", "advice_cues", "hedges", "mechanism_cues",
-            "anticoagulants", "study_intro", "status_cues", "intervention_cues", "guideline_cues")}
+            "anticoagulants", "study_intro", "status_cues", "intervention_cues", "guideline_cues",
+            "positive_quantities", "trial_description", "comparison_cues", "continuation", "pronouns",
+            "negative_quantities", "meta_statements")}
         self.direction = {k: any_of(words(v)) for k, v in lex["direction"].items()}
         self.outcome_groups = {g: any_of(words(v)) for g, v in lex["outcome_groups"].items()}
         self.group_aliases: dict[str, list[str]] = dict(lex.get("group_aliases", {}))

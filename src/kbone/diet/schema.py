@@ -132,6 +132,8 @@ class DayIntake(_Model):
     fat_g: float
     energy_kcal: float
     n_items: int
+    incomplete_forms: list[str] = Field(default_factory=list,
+                                        description="forms for which some food eaten that day had no value")
 
 
 class MealFat(_Model):
@@ -143,7 +145,7 @@ class MealFat(_Model):
     meal_label_en: str
     fat_g: float
     fat_complete: bool
-    k_total: float
+    amounts: FormAmounts
     low_fat: bool
     note_en: str = ""
     note_zh: str = ""

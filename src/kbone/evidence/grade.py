@@ -131,7 +131,7 @@ def default_params() -> GradingParams:
     """Thresholds from ``data/rules/grading.yaml``."""
     doc = yaml.safe_load(data_path("rules", "grading.yaml").read_text(encoding="utf-8"))
     imp, rob, ind = doc["imprecision"], doc["risk_of_bias"], doc["indirectness"]
-    notes = tuple(Text(en=f"assumption: {d['assumption_note']}", zh=f"假设：{d['assumption_note']}")
+    notes = tuple(Text(en=f"assumption: {d['assumption_note']}", zh=f"假设：{d.get('assumption_note_zh', d['assumption_note'])}")
                   for d in (imp, rob, ind) if d.get("assumption"))
     return GradingParams(imp["min_participants_continuous"], imp["min_events_binary"], rob["serious_share"],
                          rob["min_retention"], ind["serious_share"], notes)
@@ -446,13 +446,11 @@ def grade(records: Iterable[Record], form: str, outcome: str | Iterable[str], po
         if d.downgrade:
             reasons.extend(d.reasons)
     est = _key_estimate(body)
-    dirs = {_direction(u.outcome) for u in body}
     if est is not None and est.pooled:
         direction = _direction(next(u.outcome for u in body if u.rid == est.record and u.outcome.id == est.outcome_id))
-    elif len(dirs) == 1:
-        direction = dirs.pop()
     else:
-        direction = "mixed" if dirs - {"unclear"} else "unclear"
+        best_dir, share = _weighted_direction(body)
+        direction = best_dir if share >= 2 / 3 or best_dir == "unclear" else "mixed"
     trials = any(v.get("design", u.record.design).get("evidence_start") == "high" for u in units)
     return Grade(level=level, start=start, domains=domains, reasons=reasons,
                  records=[u.rid for u in body], supporting=list(dict.fromkeys(supporting)),
@@ -518,7 +516,7 @@ def _inconsistency(body: list[Unit]) -> DomainRating:
                             reasons=[_txt("inconsistency serious: studies point in opposite directions",
                                           "不一致性严重：研究结果方向相反")])
     if "benefit" in vals and "null" in vals:
-        top = max(vals.count("benefit"), vals.count("null")) / len(vals)
+        _best, top = _weighted_direction(body)
         if top < 2 / 3:
             return DomainRating(domain="inconsistency", rating="serious", downgrade=1, records=sorted(known),
                                 reasons=[_txt(f"inconsistency serious: {vals.count('benefit')} studies report benefit, "
@@ -529,14 +527,42 @@ def _inconsistency(body: list[Unit]) -> DomainRating:
 
 
 def _key_estimate(body: list[Unit]) -> Estimate | None:
+    """The estimate precision is judged on: a meta-analysis if any, else the largest study with an interval,
+    preferring studies without a research-integrity concern."""
     metas = [u for u in body if u.is_meta and _numeric(u)]
-    cands = metas or [u for u in body if _numeric(u)]
+    clean = [u for u in body if _numeric(u) and not (u.integrity_concern or _flagged(u))]
+    cands = metas or clean or [u for u in body if _numeric(u)]
     if not cands:
         return None
     u = max(cands, key=lambda x: (x.record.k_studies or 0, x.n or 0))
     e = u.outcome.effect
     return Estimate(record=u.rid, outcome_id=u.outcome.id, outcome=u.outcome.outcome, measure=e.measure,
                     value=e.value, ci_lower=e.ci_lower, ci_upper=e.ci_upper, n=u.n, pooled=u.is_meta)
+
+
+def _flagged(u: Unit) -> bool:
+    return u.record.integrity.status in ("flagged", "expression_of_concern")
+
+
+def _weights(units: list[Unit]) -> dict[str, float]:
+    """Participants per study when every study has a number, else one per study."""
+    if all(u.n for u in units):
+        return {u.rid: float(u.n) for u in units}
+    return {u.rid: 1.0 for u in units}
+
+
+def _weighted_direction(units: list[Unit]) -> tuple[str, float]:
+    """The direction holding most weight among studies with a known direction, and its share."""
+    dirs = {u.rid: _direction(u.outcome) for u in units}
+    known = [u for u in units if dirs[u.rid] in ("benefit", "harm", "null")]
+    if not known:
+        return "unclear", 0.0
+    w = _weights(known)
+    tot: dict[str, float] = {}
+    for u in known:
+        tot[dirs[u.rid]] = tot.get(dirs[u.rid], 0.0) + w[u.rid]
+    best = max(tot, key=tot.get)
+    return best, tot[best] / sum(tot.values())
 
 
 def _imprecision(body: list[Unit], p: GradingParams, outcomes: list[str]) -> DomainRating:
@@ -548,6 +574,11 @@ def _imprecision(body: list[Unit], p: GradingParams, outcomes: list[str]) -> Dom
         down = 1
         reasons.append(_txt("imprecision: no confidence interval reported", "不精确：未报告置信区间"))
         recs = [u.rid for u in body]
+    elif any(u.rid == est.record and (u.integrity_concern or _flagged(u)) for u in body) and not est.pooled:
+        down = 1
+        recs = [est.record]
+        reasons.append(_txt(f"imprecision: the only confidence interval comes from a study with an integrity concern ({est.record})",
+                            f"不精确：唯一的置信区间来自存在诚信疑问的研究（{est.record}）"))
     else:
         null = _null(est.measure)
         if est.ci_lower <= null <= est.ci_upper:

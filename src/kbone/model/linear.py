@@ -21,9 +21,27 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.linalg import expm
 
 _COND_MAX = 1e7
+
+
+def expm(A: np.ndarray) -> np.ndarray:
+    """Matrix exponential of a stack of square matrices (..., k, k), vectorised over the stack.
+
+    Scaling and squaring with a degree-18 Taylor polynomial on matrices scaled to norm ≤ 1/2
+    (truncation error < 1e-20 relative), so one batched matmul chain serves every subject.
+    """
+    A = np.asarray(A, dtype=float)
+    norm = float(np.max(np.sum(np.abs(A), axis=-2))) if A.size else 0.0
+    s = max(0, int(np.ceil(np.log2(norm / 0.5)))) if norm > 0.5 else 0
+    X = A / (2.0 ** s)
+    eye = np.broadcast_to(np.eye(A.shape[-1]), A.shape)
+    E = eye.copy()
+    for k in range(18, 0, -1):          # Horner: I + X/1 (I + X/2 (I + ... ))
+        E = eye + (X @ E) / k
+    for _ in range(s):
+        E = E @ E
+    return E
 
 
 @dataclass
@@ -37,7 +55,7 @@ class Bolus:
 
 @dataclass
 class RateChange:
-    """From ``time`` on, zero-order input rate into ``cmt`` is ``rate`` (scalar or (n,)) until changed."""
+    """From ``time`` on, add ``rate`` (scalar or (n,); negative to stop) to the zero-order input into ``cmt``."""
 
     time: float
     cmt: int
@@ -265,7 +283,7 @@ def iter_solve(prob: LinearProblem, t_out: np.ndarray, *, C: np.ndarray | None =
     for k in range(len(grid)):
         if k in rate_events:
             for r in rate_events[k]:
-                rate_state[r.cmt] = r.rate
+                rate_state[r.cmt] += r.rate
             u_internal = np.einsum("ijn,jn->in", sys_.Vi, rate_state) if sys_.modal else rate_state.copy()
         for b in bol.get(k, ()):
             z += units[b.cmt] * b.amount

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import sparse
 from scipy.integrate import solve_ivp
 
 from kbone.model.linear import Bolus, Forcing, RateChange
@@ -49,9 +50,29 @@ def interp_rows(times: np.ndarray, values: np.ndarray, t: float) -> np.ndarray:
     return (1 - w) * values[j - 1] + w * values[j]
 
 
-def solve_ode(prob: ODEProblem, t_out: np.ndarray, *, method: str = "LSODA", rtol: float = 1e-6,
+def _block_jacobian(f: Callable[[float, np.ndarray], np.ndarray], m: int, n: int):
+    """Sparse Jacobian of a system whose subjects are independent: column j of every subject's block is
+    found with one evaluation (compartment j of all subjects perturbed at once)."""
+    rows = (np.arange(m)[:, None, None] * n + np.arange(n)[None, None, :]) * np.ones((1, m, 1), int)
+    cols = (np.arange(m)[None, :, None] * n + np.arange(n)[None, None, :]) * np.ones((m, 1, 1), int)
+
+    def jac(t: float, y: np.ndarray):
+        x = y.reshape(m, n)
+        f0 = f(t, y).reshape(m, n)
+        vals = np.empty((m, m, n))
+        for j in range(m):
+            h = 1e-7 * np.maximum(np.abs(x[j]), 1e-3)
+            xp = x.copy()
+            xp[j] += h
+            vals[:, j, :] = (f(t, xp.ravel()).reshape(m, n) - f0) / h
+        return sparse.csc_matrix((vals.ravel(), (rows.ravel(), cols.ravel())), shape=(m * n, m * n))
+
+    return jac
+
+
+def solve_ode(prob: ODEProblem, t_out: np.ndarray, *, method: str = "BDF", rtol: float = 1e-6,
               atol: float = 1e-9, max_step: float = np.inf) -> np.ndarray:
-    """States (T, m, n) at sorted output times ``t_out``."""
+    """States (T, m, n) at sorted output times ``t_out``. Implicit methods get a sparse block Jacobian."""
     t_out = np.asarray(t_out, dtype=float)
     n, m = prob.n, prob.m
     Kt = np.ascontiguousarray(np.transpose(prob.K, (1, 2, 0)))     # (m, m, n)
@@ -76,7 +97,7 @@ def solve_ode(prob: ODEProblem, t_out: np.ndarray, *, method: str = "LSODA", rto
     ri = 0
     for si, t_a in enumerate(breaks):
         while ri < len(rates) and rates[ri].time <= t_a:
-            rate_now[rates[ri].cmt] = rates[ri].rate
+            rate_now[rates[ri].cmt] += rates[ri].rate
             ri += 1
         for b in prob.boluses:
             if b.time == t_a:
@@ -89,8 +110,9 @@ def solve_ode(prob: ODEProblem, t_out: np.ndarray, *, method: str = "LSODA", rto
         t_b = breaks[si + 1]
         inside = (t_out > t_a) & (t_out < t_b)
         t_eval = np.concatenate([t_out[inside], [t_b]])
+        kw = {"jac": _block_jacobian(rhs, m, n)} if method in ("BDF", "Radau") else {}
         sol = solve_ivp(rhs, (t_a, t_b), x.ravel(), method=method, t_eval=t_eval, rtol=rtol, atol=atol,
-                        max_step=max_step)
+                        max_step=max_step, **kw)
         if not sol.success:
             raise RuntimeError(f"ODE solver failed between t={t_a} and {t_b}: {sol.message}")
         ys = sol.y.T.reshape(-1, m, n)
@@ -98,3 +120,45 @@ def solve_ode(prob: ODEProblem, t_out: np.ndarray, *, method: str = "LSODA", rto
         done |= inside
         x = ys[-1].copy()
     return out
+
+
+def steady_state(K: np.ndarray, rate: np.ndarray, nonlinear: Callable[[float, np.ndarray], np.ndarray] | None,
+                 x_guess: np.ndarray, *, tol: float = 1e-10, max_iter: int = 60) -> np.ndarray | None:
+    """Root of K x + rate + nonlinear(x) = 0 per subject by damped Newton (states (n, m)); None if it fails."""
+    n, m, _ = K.shape
+    Kt = np.transpose(K, (1, 2, 0))
+    x = np.ascontiguousarray(x_guess.T).copy()
+    r = rate.T
+
+    def f(xx: np.ndarray) -> np.ndarray:
+        out = np.einsum("ijn,jn->in", Kt, xx) + r
+        return out + nonlinear(0.0, xx) if nonlinear is not None else out
+
+    for _ in range(max_iter):
+        fx = f(x)
+        scale = np.maximum(np.abs(x), 1e-12)
+        if np.all(np.abs(fx) <= tol * np.maximum(np.abs(r) + 1e-300, scale * 1e-6)):
+            break
+        J = np.empty((n, m, m))
+        for j in range(m):
+            h = 1e-7 * np.maximum(np.abs(x[j]), 1e-6)
+            xp = x.copy()
+            xp[j] += h
+            J[:, :, j] = ((f(xp) - fx) / h).T
+        try:
+            step = np.linalg.solve(J, -fx.T[..., None])[..., 0].T
+        except np.linalg.LinAlgError:
+            return None
+        lam = 1.0
+        norm0 = np.linalg.norm(fx, axis=0)
+        for _ls in range(20):
+            xn = np.maximum(x + lam * step, 0.0)
+            if np.all(np.linalg.norm(f(xn), axis=0) <= norm0 * (1 - 1e-4 * lam) + 1e-300):
+                break
+            lam *= 0.5
+        x = xn
+    else:
+        return None
+    if not np.all(np.isfinite(x)):
+        return None
+    return x.T

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from kbone.evidence.schema import Record
 from kbone.web.auth import authenticate
-from kbone.web.deps import get_db
+from kbone.web.db import User
+from kbone.web.deps import api_csrf, csrf_token, get_db, require_user
 
 router = APIRouter(prefix="/api/v1")
 
@@ -72,12 +73,37 @@ class LoginIn(BaseModel):
     password: str = Field(min_length=1, max_length=256)
 
 
-@router.post("/login", tags=["auth"])
+class LoginOut(BaseModel):
+    ok: bool
+    username: str
+    csrf: str = Field(description="send as X-CSRF-Token on requests that change saved data")
+
+
+@router.post("/login", response_model=LoginOut, tags=["auth"], responses={401: {"description": "wrong credentials"}})
 def api_login(body: LoginIn, request: Request, db: Session = Depends(get_db)):
-    """Log in for API use (session cookie)."""
+    """Log in for API use: sets the session cookie and returns the CSRF token."""
     user = authenticate(db, body.username, body.password)
     if user is None:
         raise HTTPException(401, detail="wrong user name or password / 用户名或密码错误")
     request.session.clear()
-    request.session["uid"] = user.id
-    return {"ok": True, "username": user.username}
+    request.session.update(uid=user.id, epoch=user.session_epoch)
+    return LoginOut(ok=True, username=user.username, csrf=csrf_token(request))
+
+
+@router.post("/logout", tags=["auth"], status_code=204, dependencies=[Depends(require_user), Depends(api_csrf)])
+def api_logout(request: Request, user: User = Depends(require_user), db: Session = Depends(get_db)):
+    """End every session of this user (old cookies stop working)."""
+    user.session_epoch += 1
+    db.commit()
+    request.session.clear()
+
+
+class Me(BaseModel):
+    username: str
+    admin: bool
+
+
+@router.get("/me", response_model=Me, tags=["auth"])
+def api_me(user: User = Depends(require_user)):
+    """Who is logged in."""
+    return Me(username=user.username, admin=user.is_admin)

@@ -77,8 +77,11 @@ class BodyLimit:
                 await _too_large(send)
 
 
-class _BodyTooLarge(Exception):
-    pass
+class _BodyTooLarge(StarletteHTTPException):
+    """Raised while reading an oversized body; an HTTPException so that FastAPI's body parser re-raises it."""
+
+    def __init__(self) -> None:
+        super().__init__(413, "request body larger than 1 MB / 请求体超过 1 MB")
 
 
 async def _too_large(send: Send) -> None:
@@ -110,6 +113,40 @@ class SecurityHeaders:
             await send(msg)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class CatchAll:
+    """Turn an unexpected exception into a bare 500 and log only its type and the path.
+
+    Tracebacks and exception messages are not logged: they may quote a profile or an article.
+    """
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def tracking_send(msg: Message) -> None:
+            nonlocal started
+            if msg["type"] == "http.response.start":
+                started = True
+            await send(msg)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except _BodyTooLarge:
+            raise
+        except Exception as exc:  # noqa: BLE001 — the point is to catch everything
+            log.error("unexpected %s in %s %s", type(exc).__name__, scope.get("method"), scope.get("path"))
+            if not started:
+                body = b'{"detail":"internal error / \\u5185\\u90e8\\u9519\\u8bef"}'
+                await send({"type": "http.response.start", "status": 500,
+                            "headers": [(b"content-type", b"application/json"),
+                                        (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
 
 
 class _NoQueryStrings(logging.Filter):
@@ -157,6 +194,7 @@ def create_app(database_url: str | None = None, *, migrate: bool = True) -> Fast
                        same_site="lax", https_only=secure, max_age=8 * 3600)
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(CatchAll)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     logging.getLogger("uvicorn.access").addFilter(_NoQueryStrings())
 
@@ -189,12 +227,6 @@ def create_app(database_url: str | None = None, *, migrate: bool = True) -> Fast
         from kbone.web.pages import error_page
 
         return error_page(request, exc.status_code, str(exc.detail))
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception):
-        # log the kind of failure and where, never the message or the input (they may hold personal data)
-        log.error("unexpected %s in %s %s", type(exc).__name__, request.method, request.url.path)
-        return JSONResponse(status_code=500, content={"detail": "internal error / 内部错误"})
 
     from kbone.web import api, pages, routes
 

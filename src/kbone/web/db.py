@@ -32,6 +32,7 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True, index=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)  # bumped at logout: old cookies stop working
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
@@ -43,6 +44,7 @@ class SavedAssessment(Base):
     lang: Mapped[str] = mapped_column(String(8), default="en")
     profile_json: Mapped[str] = mapped_column(Text)
     report_json: Mapped[str] = mapped_column(Text)
+    kbone_version: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 

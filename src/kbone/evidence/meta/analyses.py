@@ -148,7 +148,7 @@ def trim_and_fill(yi, vi, *, method: str = "REML", test: str = "z", side: str | 
         k0_new = max(0, int(np.round(l0)))
         if k0_new == k0:
             break
-        k0 = min(k0_new, k - 1)
+        k0 = min(k0_new, k - 2)   # keep at least two studies to re-estimate from
     if k0 > 0:
         y_fill = 2 * beta - ys[k - k0:]
         v_fill = vs[k - k0:]

@@ -21,6 +21,11 @@ HELP = ("Meta-analysis / 荟萃分析: pool trials of the evidence base for one 
         "integrity sensitivity (all / without retracted / without retracted or flagged trials).")
 
 
+METRIC_LABELS = {"percent_change": ("% change from baseline", "较基线变化百分比"),
+                 "absolute_change": ("absolute change from baseline", "较基线绝对变化"),
+                 "final_value": ("final value", "终点值")}
+
+
 def register(app: typer.Typer) -> None:
     app.command("meta", help=HELP)(meta)
 
@@ -72,6 +77,9 @@ def meta(
         title = None
         if rep.outcome_label:
             title = rep.outcome_label.get(lg)
+            if rep.metric in METRIC_LABELS:
+                en, zh = METRIC_LABELS[rep.metric]
+                title += f"（{zh}）" if lg == "zh" else f" ({en})"
         if plot is not None:
             from kbone.evidence.meta.plots import forest_plot
 
@@ -169,16 +177,16 @@ def render(rep: MetaReport, lg: str) -> None:
     if rep.integrity:
         t = Table(title=pick("Integrity sensitivity", "科研诚信敏感性分析", lg))
         for col in (pick("Trials", "试验", lg), "k", f"{m} [95% CI]", pick("95% PI", "95% 预测区间", lg), "I²",
-                    pick("Study ids", "研究", lg)):
+                    pick("Left out", "剔除的研究", lg)):
             t.add_column(col)
         for sc in rep.integrity:
             lab = sc.label_zh if lg == "zh" else sc.label_en
             if sc.pooled:
                 p = sc.pooled
                 t.add_row(lab, str(sc.k), _ci(p, lg), f"[{p.back.pi_lower:.3f}, {p.back.pi_upper:.3f}]",
-                          f"{p.i2:.1f}%", ", ".join(sc.study_ids))
+                          f"{p.i2:.1f}%", ", ".join(sc.excluded_ids) or "—")
             else:
-                t.add_row(lab, str(sc.k), sc.reason or "", "", "", ", ".join(sc.study_ids))
+                t.add_row(lab, str(sc.k), sc.reason or "", "", "", ", ".join(sc.excluded_ids) or "—")
         console.print(t)
     if rep.subgroups:
         sg = rep.subgroups

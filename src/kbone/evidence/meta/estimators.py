@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 from kbone.errors import KboneInputError, Problem
 
@@ -87,7 +87,7 @@ class Fit:
 
     def crit(self) -> float:
         a = 0.5 + self.level / 2
-        return float(stats.t.ppf(a, self.df)) if self.df is not None else float(stats.norm.ppf(a))
+        return float(special.stdtrit(self.df, a)) if self.df is not None else float(special.ndtri(a))
 
     def predict(self, x0: np.ndarray | None = None) -> Prediction:
         """Average effect at moderator values ``x0`` (default: the intercept), with CI and PI."""
@@ -133,7 +133,7 @@ def _check(yi, vi, X, method: str, test: str, level: float):
     if len(y) <= p:
         raise KboneInputError(Problem(field="k", reason=f"{len(y)} studie(s) for {p} coefficient(s): nothing to pool",
                                       fix="a meta-analysis needs at least two studies (more than the number of coefficients)"))
-    if np.linalg.matrix_rank(X) < p:
+    if p > 1 and np.linalg.matrix_rank(X) < p:
         raise KboneInputError(Problem(field="mods", reason="the moderators are collinear (a group has no studies?)",
                                       fix="drop empty or redundant moderator levels"))
     return y, v, X
@@ -143,7 +143,10 @@ def _check(yi, vi, X, method: str, test: str, level: float):
 
 def _wls(y, X, w):
     WX = X * w[:, None]
-    M = np.linalg.inv(X.T @ WX)
+    if X.shape[1] == 1:
+        M = np.array([[1.0 / float(X[:, 0] @ WX[:, 0])]])
+    else:
+        M = np.linalg.inv(X.T @ WX)
     beta = M @ (WX.T @ y)
     r = y - X @ beta
     return WX, M, beta, r
@@ -348,7 +351,7 @@ def rma(yi, vi, *, method: str = "REML", test: str = "z", mods=None, intercept: 
     WX0, M0, _, r0 = _wls(y, X, w0)
     QE = float(np.sum(w0 * r0 * r0))
     dfq = k - p
-    QEp = float(stats.chi2.sf(QE, dfq))
+    QEp = float(special.chdtrc(dfq, QE))
     s2 = dfq / _trP(w0, WX0, M0)
     if method == "FE":
         I2 = 100.0 * max(0.0, (QE - dfq) / QE) if QE > 0 else 0.0
@@ -366,13 +369,18 @@ def rma(yi, vi, *, method: str = "REML", test: str = "z", mods=None, intercept: 
         vb = M * s2w
         df = dfq
     se = np.sqrt(np.diag(vb))
+    if not np.all(np.isfinite(se) & (se > 0)):
+        raise KboneInputError(Problem(
+            field="test", reason="the standard error of the pooled estimate is 0 (no residual variation between "
+                                 "studies under Knapp-Hartung, or degenerate variances)",
+            fix="use --test z, or check for duplicated studies"))
     stat = beta / se
     if df is None:
-        pval = 2 * stats.norm.sf(np.abs(stat))
-        crit = stats.norm.ppf(0.5 + level / 2)
+        pval = 2 * special.ndtr(-np.abs(stat))
+        crit = special.ndtri(0.5 + level / 2)
     else:
-        pval = 2 * stats.t.sf(np.abs(stat), df)
-        crit = stats.t.ppf(0.5 + level / 2, df)
+        pval = 2 * special.stdtr(df, -np.abs(stat))
+        crit = special.stdtrit(df, 0.5 + level / 2)
     QM = QMp = None
     QM_df = None
     btt = list(range(1, p)) if intercept and mods is not None else (list(range(p)) if mods is not None else [])

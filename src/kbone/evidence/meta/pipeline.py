@@ -370,16 +370,19 @@ def analyse(studies: list[StudyInput], opt: Options, *, source: str, outcome: st
             else:
                 rep.cumulative.append(_sens_row(s, _fit(opt, eff, sel), opt.measure))
     if opt.bias and inverse_variance and k >= 3:
-        e = an.egger_test(y, v, model="lm")
-        rep.egger = EggerReport(model="lm", slope=e.slope, stat=e.stat, df=e.df, p=e.pval,
-                                limit_estimate=e.limit_estimate, k=k,
-                                note="fewer than 10 studies: the test has little power" if k < 10 else None)
-        tf = an.trim_and_fill(y, v, method=opt.method, test=opt.test, level=opt.level, control=opt.control)
-        rep.trimfill = TrimFillReport(k0=tf.k0, side=tf.side,
-                                      pooled=pooled_model(tf.fit, opt.measure,
-                                                          ids + [f"filled_{i + 1}" for i in range(tf.k0)]),
-                                      filled_yi=[float(x) for x in tf.yi_filled],
-                                      filled_vi=[float(x) for x in tf.vi_filled])
+        try:
+            e = an.egger_test(y, v, model="lm")
+            rep.egger = EggerReport(model="lm", slope=e.slope, stat=e.stat, df=e.df, p=e.pval,
+                                    limit_estimate=e.limit_estimate, k=k,
+                                    note="fewer than 10 studies: the test has little power" if k < 10 else None)
+            tf = an.trim_and_fill(y, v, method=opt.method, test=opt.test, level=opt.level, control=opt.control)
+            rep.trimfill = TrimFillReport(k0=tf.k0, side=tf.side,
+                                          pooled=pooled_model(tf.fit, opt.measure,
+                                                              ids + [f"filled_{i + 1}" for i in range(tf.k0)]),
+                                          filled_yi=[float(x) for x in tf.yi_filled],
+                                          filled_vi=[float(x) for x in tf.vi_filled])
+        except (KboneInputError, FloatingPointError, np.linalg.LinAlgError) as err:
+            rep.notes.append(f"small-study analyses not estimable: {err}")
     return rep
 
 

@@ -134,6 +134,8 @@ def forest_plot(rep: MetaReport, path: str | Path, lang: str = "en", title: str 
         for a in (axl, axr):
             a.set_xlim(0, 1)
             a.axis("off")
+        ax.patch.set_alpha(0)
+        axl.set_zorder(ax.get_zorder() + 1)
         for a in (axl, ax, axr):
             a.set_ylim(-1.5, ymax)
         ax.spines[["left", "right", "top"]].set_visible(False)
@@ -208,7 +210,18 @@ def forest_plot(rep: MetaReport, path: str | Path, lang: str = "en", title: str 
             foot.append(_t("retracted", lang))
         if marks & {"flagged", "expression_of_concern"}:
             foot.append(_t("flagged", lang))
-        axl.text(0.0, -1.3, "\n".join(foot), va="top", fontsize=8)
+        bottom = -1.6 - 0.75 * len(foot)
+        for a in (axl, ax, axr):
+            a.set_ylim(bottom, ymax)
+        for j, line in enumerate(foot):
+            axl.text(0.0, -1.5 - 0.75 * j, line, va="center", fontsize=8)
+        if ratio:
+            lo_l, hi_l = ax.get_xlim()
+            ticks = [t for t in (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100,
+                                 200, 500, 1000) if lo_l <= t <= hi_l]
+            ax.set_xticks(ticks)
+            ax.set_xticklabels([f"{t:g}" for t in ticks])
+            ax.minorticks_off()
         if title:
             fig.suptitle(title, weight="bold")
         return _save(fig, path)
@@ -237,7 +250,7 @@ def funnel_plot(rep: MetaReport, path: str | Path, lang: str = "en", title: str 
         if rep.trimfill and rep.trimfill.k0 > 0:
             ax.scatter(rep.trimfill.filled_yi, np.sqrt(rep.trimfill.filled_vi), facecolors="none",
                        edgecolors="black", s=28, zorder=3, label=_t("filled", lang))
-            ax.legend(loc="lower right", fontsize=8)
+            ax.legend(loc="best", fontsize=8)
         ax.set_ylim(smax, 0)
         scale = "log " if is_ratio(rep.measure) else ""
         mname = MEASURE_NAMES.get(rep.measure, (rep.measure, rep.measure))[1 if lang == "zh" else 0]

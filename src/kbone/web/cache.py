@@ -1,0 +1,106 @@
+"""Cached HTML fragments of the evidence pages.
+
+The evidence base changes only when its YAML changes, so the rendered table of a filter and the body of a
+record page are kept (keyed on the YAML's content hash, the filters and the language). The hash is
+re-read at most once a second; when it changes, the whole cache is dropped. Only public evidence is cached
+here — nothing personal.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+
+from markupsafe import Markup
+
+from kbone.i18n import pick
+
+MAX_ENTRIES = 512
+RECHECK_SECONDS = 1.0
+
+_lock = threading.Lock()
+_entries: OrderedDict[tuple, object] = OrderedDict()
+_digest: str | None = None
+_checked_at = 0.0
+
+
+def _current_digest() -> str:
+    global _digest, _checked_at
+    now = time.monotonic()
+    if _digest is None or now - _checked_at > RECHECK_SECONDS:
+        from kbone.evidence.loader import content_hash, yaml_files
+
+        d = content_hash(yaml_files(None))
+        with _lock:
+            if d != _digest:
+                _entries.clear()
+            _digest, _checked_at = d, now
+    return _digest
+
+
+def cached(key: tuple, build):
+    """The value for ``key`` under the current evidence digest, built once by ``build()``."""
+    full = (_current_digest(), *key)
+    with _lock:
+        if full in _entries:
+            _entries.move_to_end(full)
+            return _entries[full]
+    value = build()
+    with _lock:
+        _entries[full] = value
+        while len(_entries) > MAX_ENTRIES:
+            _entries.popitem(last=False)
+    return value
+
+
+def clear() -> None:
+    with _lock:
+        _entries.clear()
+
+
+def _fragment(name: str, lang: str, **ctx) -> Markup:
+    from kbone.web.pages import templates
+
+    tpl = templates.env.get_template(name)
+    return Markup(tpl.render(lang=lang, t=lambda en, zh: pick(en, zh, lang), **ctx))
+
+
+def evidence_list_html(filters: dict, lang: str) -> Markup:
+    """The results table for the evidence browser's filters (vocabulary ids)."""
+
+    def build():
+        from kbone.evidence.render import integrity_label
+        from kbone.store import fetch, query_ids
+        from kbone.vocab import vocab
+
+        recs = fetch(query_ids(**filters))
+        return _fragment("_evidence_table.html", lang, records=recs, vocab=vocab(), integrity_label=integrity_label)
+
+    return cached(("list", tuple(sorted(filters.items())), lang), build)
+
+
+def record_html(record_id: str, lang: str) -> Markup | None:
+    """The body of one record's page, or None when there is no such record."""
+
+    def build():
+        from kbone.evidence.render import integrity_label
+        from kbone.store import fetch
+        from kbone.vocab import vocab
+
+        recs = fetch([record_id])
+        if not recs:
+            return None
+        return _fragment("_record.html", lang, rec=recs[0], vocab=vocab(), integrity_label=integrity_label)
+
+    return cached(("record", record_id, lang), build)
+
+
+def record_title(record_id: str) -> str:
+    def build():
+        from kbone.store import fetch
+
+        recs = fetch([record_id])
+        return recs[0].citation.short() if recs else record_id
+
+    return cached(("title", record_id), build)

@@ -1,0 +1,24 @@
+"""Shared assessments of the example profiles (computed once per test worker)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+@lru_cache(maxsize=None)
+def assessed(name: str):
+    from kbone.assess.assessment import assess
+    from kbone.assess.profile import load_profile
+
+    path = EXAMPLES / name
+    return assess(load_profile(path), base_dir=path.parent)
+
+
+@pytest.fixture
+def example_path():
+    return lambda name: EXAMPLES / name
