@@ -75,6 +75,21 @@ def report_input_error(err: KboneInputError, as_json: bool) -> None:
         err_console.print(f"  • {p}", markup=False)
 
 
+def _exc(name: str) -> tuple[type[BaseException], ...]:
+    """click's exception class ``name`` plus typer's own copies (typer ≥ 0.20 vendors click as typer._click)."""
+    import importlib
+
+    out: list[type[BaseException]] = [getattr(click.exceptions, name)]
+    for mod in ("typer._click.exceptions", "typer.exceptions"):
+        try:
+            cls = getattr(importlib.import_module(mod), name, None)
+        except ImportError:
+            cls = None
+        if isinstance(cls, type) and issubclass(cls, BaseException) and cls not in out:
+            out.append(cls)
+    return tuple(out)
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` and return the exit status (no ``sys.exit``; used by tests)."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -83,19 +98,19 @@ def run(argv: list[str] | None = None) -> int:
     except KboneInputError as err:
         report_input_error(err, _wants_json(argv))
         return EXIT_BAD_INPUT
-    except click.exceptions.NoArgsIsHelpError as err:
+    except _exc("NoArgsIsHelpError") as err:
         print(err.ctx.get_help() if err.ctx else "")
         return 0
-    except click.exceptions.UsageError as err:
+    except _exc("UsageError") as err:
         err.show()
         return EXIT_BAD_INPUT
-    except click.exceptions.ClickException as err:
+    except _exc("ClickException") as err:
         err.show()
         return err.exit_code
-    except click.exceptions.Abort:
+    except _exc("Abort"):
         err_console.print("aborted")
         return 1
-    except click.exceptions.Exit as e:
+    except _exc("Exit") as e:
         return e.exit_code
     except BrokenPipeError:
         return 0

@@ -116,3 +116,8 @@ def test_html_into_missing_folder_writes_nothing(cli, tmp_path, seed004_path):
     target = tmp_path / "no" / "r.html"
     code, _, err = cli("check", seed004_path, "--html", target)
     assert code == 2 and not target.exists()
+
+
+def test_missing_argument_is_a_usage_error_not_a_traceback(cli):
+    code, out, err = cli("check")
+    assert code == 2 and "Traceback" not in out + err

@@ -37,9 +37,9 @@ def test_json_shape(cli):
 
 def test_plot(cli, tmp_path):
     png = tmp_path / "k.png"
-    code, _, _ = cli("diet", EXAMPLES / "diary_en_3days.yaml", "--plot", png, "--lang", "zh")
+    code, _, _ = cli("diet", EXAMPLES / "diaries" / "diary_en_3days.yaml", "--plot", png, "--lang", "zh")
     assert code == 0 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    code, _, _ = cli("diet", EXAMPLES / "diary_en_3days.yaml", "--plot", tmp_path / "k.txt")
+    code, _, _ = cli("diet", EXAMPLES / "diaries" / "diary_en_3days.yaml", "--plot", tmp_path / "k.txt")
     assert code == 2 and not (tmp_path / "k.txt").exists()
 
 

@@ -90,3 +90,11 @@ def test_at_least_300_chinese_food_names():
         rows = list(csv.DictReader(fh))
     assert len({r["name_zh"] for r in rows}) >= 300
     assert sum(r["food_id"].startswith("recipe:") for r in rows) >= 50
+
+
+def test_form_keys_map_to_vocabulary_ids():
+    from kbone.diet.schema import FORM_VOCAB
+    from kbone.vocab import vocab
+
+    for key, form_id in FORM_VOCAB.items():
+        assert vocab().has("form", form_id), key

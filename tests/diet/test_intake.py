@@ -143,7 +143,7 @@ def test_example_chinese_diary_parses_without_mapping():
 
 
 def test_example_english_diary():
-    r = compute_intake(EXAMPLES / "diary_en_3days.yaml")
+    r = compute_intake(EXAMPLES / "diaries" / "diary_en_3days.yaml")
     assert r.n_days == 3 and not r.skipped
     assert all(m.method in ("exact", "fuzzy", "pinyin") for m in r.matches)
 
@@ -174,3 +174,22 @@ def test_intake_scales_linearly_with_amount(food, g, k):
     scaled = compute_intake(diary(("d1", "午餐", food, f"{g * k:.3f}", "g")))
     for x, y in zip(_totals(scaled), _totals(base), strict=True):
         assert x == pytest.approx(k * y, rel=1e-3, abs=5e-3)
+
+
+def test_free_form_chinese_lines():
+    r = compute_intake(diary(("5月1日", "早饭", "两片面包", ""), ("5月1日", "午饭", "一勺油", ""),
+                             ("5月1日", "午饭", "蒜蓉茼蒿", "二两半"), ("5月2日", "晚饭", "3个饺子", "")))
+    grams = {c.name_zh: c.grams * r.n_days for c in r.contributors}
+    assert grams["面包"] == pytest.approx(58, abs=1e-2)
+    assert grams["调和油"] == pytest.approx(13.6 * 15 / 14.79, abs=1e-2)
+    assert grams["蒜蓉茼蒿"] == pytest.approx(125, abs=1e-2)
+    assert grams["猪肉白菜饺子"] == pytest.approx(54, abs=1e-2)
+    assert [d.day_index for d in r.days] == [0, 1]
+
+
+def test_english_csv_and_yaml_examples_agree():
+    csv_r = compute_intake(EXAMPLES / "diary_en_3days.csv")
+    yaml_r = compute_intake(EXAMPLES / "diaries" / "diary_en_3days.yaml")
+    assert csv_r.n_lines == yaml_r.n_lines == 31
+    for f in (*FORMS, "total"):
+        assert getattr(csv_r.mean, f) == pytest.approx(getattr(yaml_r.mean, f), abs=1e-3)

@@ -90,3 +90,11 @@ def test_bad_amounts_are_refused(table, amount, unit, fragment):
 def test_unit_written_twice_is_refused():
     with pytest.raises(AmountError):
         parse_amount("二两", "克")
+
+
+def test_more_chinese_amounts(table):
+    assert grams(table, "11457", "二两半") == pytest.approx(125)
+    assert grams(table, "11457", "一两半") == pytest.approx(75)
+    assert grams(table, "16126", "一块") == pytest.approx(81 / 0.25)  # tofu: USDA '0.25 block' = 81 g
+    assert grams(table, "recipe:清蒸鱼", "半条") == pytest.approx(555 / 2)  # whole steamed fish = one serving
+    assert grams(table, "04044", "一勺") == pytest.approx(13.6 * 15 / 14.79)  # 勺 = 15 mL (assumption)

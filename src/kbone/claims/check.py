@@ -31,10 +31,9 @@ def check_text(text: str, *, lang: str | None = "en", source: str = "<text>", en
         c.apply(verify_claim(c, eb, context=context), lang)
     counts = Counter(c.verdict for c in ex.claims)
     alerts = []
-    if any(c.alert for c in ex.claims) or any(c.kind == "dose" for c in ex.claims):
-        m = messages()["alert_anticoagulant"] if "alert_anticoagulant" in messages() else None
-        if m:
-            alerts.append(m["zh"] if lang == "zh" else m["en"])
+    if any(c.alert or c.kind == "dose" for c in ex.claims):
+        m = messages()["alert_anticoagulant"]
+        alerts.append(m["zh"] if lang == "zh" else m["en"])
     notes = []
     if norm.ocr:
         n_rep = sum(1 for r in norm.repairs if r.rule.startswith("ocr"))
@@ -44,7 +43,7 @@ def check_text(text: str, *, lang: str | None = "en", source: str = "<text>", en
     return Report(source=source, encoding=encoding, chars=len(text), lang=lang, ocr=norm.ocr,
                   converted_traditional=norm.converted_traditional, clean_text=norm.text, repairs=norm.repairs,
                   layout_changes=norm.layout_changes, sentences=len(ex.sentences), claims=ex.claims,
-                  studies=[s for s in ex.studies], references=ex.references,
+                  studies=list(ex.studies), references=ex.references,
                   summary={v: counts.get(v, 0) for v in VERDICTS}, alerts=alerts, notes=notes)
 
 

@@ -8,9 +8,7 @@ from typing import Annotated
 
 import typer
 
-from kbone.claims.check import check_bytes
 from kbone.claims.decode import MAX_BYTES
-from kbone.claims.report import render_html, render_text, report_json
 from kbone.errors import KboneInputError, Problem
 from kbone.i18n import norm_lang
 from kbone.output import atomic_write, console, emit_json
@@ -55,6 +53,9 @@ def _run(file: str, as_json: bool, html: Path | None, lang: str | None, ocr: boo
     if html is not None and not html.parent.exists():
         raise KboneInputError(Problem(field="--html", reason=f"folder {html.parent} does not exist",
                                       fix="create the folder or choose another path"))
+    from kbone.claims.check import check_bytes
+    from kbone.claims.report import render_html, render_text, report_json
+
     raw, source = read_input(file)
     rep = check_bytes(raw, lang=lang, source=source, ocr=ocr)
     if html is not None:

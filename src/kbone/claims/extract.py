@@ -208,7 +208,7 @@ _UNIT = {"微克": "ug", "µg": "ug", "μg": "ug", "ug": "ug", "mcg": "ug", "毫
          "months": "month", "month": "month", "周": "week", "星期": "week", "个星期": "week", "weeks": "week",
          "week": "week", "wk": "week", "天": "day", "days": "day", "day": "day", "日": "day", "d": "day"}
 _ORDER = ("ratio", "dose", "percent", "duration", "n", "fold", "p", "age", "grade")
-_CHANGE_BEFORE = re.compile(r"(?:降低|减少|多出|少|增加|提高|下降|升高|减轻|缓解|改善|高出|低|reduc|increas|decreas|lower|higher|improv)[^\d%]{0,6}$", re.I)
+_CHANGE_BEFORE = re.compile(r"(?:降低|减少|多出|少|增加|提高|下降|升高|减轻|缓解|改善|高出|低|reduc|increas|decreas|lower|higher|improv|cut|\bby)[^\d%]{0,24}$", re.I)
 _OVER = re.compile(r"(?:超过|大于|高于|逾|多于|more than|over|above)\s*$", re.I)
 _ABOUT = re.compile(r"(?:约|大约|近|将近|接近|平均|about|approximately|around|nearly)\s*$", re.I)
 

@@ -59,8 +59,7 @@ class Normalized(BaseModel):
 
     def repairs_in(self, start: int, end: int) -> list[Repair]:
         """Repairs whose original span lies within ``[start, end)`` of the original input."""
-        return [r for r in self.repairs if r.start >= start and r.end <= end and r.rule != "boilerplate"
-                and not r.rule.startswith("boilerplate")]
+        return [r for r in self.repairs if r.start >= start and r.end <= end and not r.rule.startswith("boilerplate")]
 
 
 class _Buffer:

@@ -30,9 +30,11 @@ from kbone.claims.evidence import (
     Finding,
     evidence_base,
     forms_match,
+    k_direction,
     outcome_group,
     outcome_percents,
 )
+from kbone.claims.extract import group_direction
 from kbone.claims.journals import journals
 from kbone.claims.models import Check, Claim, Number, Verdict
 from kbone.claims.rules import messages, patterns
@@ -172,7 +174,7 @@ def messages_group(gr: str) -> tuple[str, str]:
 @lru_cache(maxsize=256)
 def _grade_cached(form: str, outcomes: tuple[str, ...], population: str | None, n_records: int) -> str | None:
     try:
-        from kbone.evidence.grade import grade, level_label  # noqa: F401
+        from kbone.evidence.grade import grade
     except ImportError:  # pragma: no cover - grading module absent
         return None
     try:
@@ -734,7 +736,7 @@ def study_checks(claim: Claim, r: Record, eb: EvidenceBase) -> list[Check]:
     # direction per outcome group
     for gname in {outcome_group(o) for o in claimed_outs} | (set(p.outcome_groups) & CLINICAL - {"osteoporosis"}):
         r_dirs = {k_dir for o in r.outcomes if outcome_group(o.outcome) == gname
-                  for k_dir in [_kdir(r, o)] if k_dir in ("benefit", "null", "harm")}
+                  for k_dir in [k_direction(r, o)] if k_dir in ("benefit", "null", "harm")}
         if not r_dirs or p.direction not in ("benefit", "null", "harm"):
             continue
         claim_dir = _clause_dir(claim, gname) or p.direction
@@ -750,15 +752,7 @@ def study_checks(claim: Claim, r: Record, eb: EvidenceBase) -> list[Check]:
     return checks
 
 
-def _kdir(r: Record, o: Outcome) -> str:
-    from kbone.claims.evidence import k_direction
-
-    return k_direction(r, o)
-
-
 def _clause_dir(claim: Claim, group: str) -> str | None:
-    from kbone.claims.extract import group_direction
-
     return group_direction(claim.clean, claim.parts.outcomes, group, claim.parts.exposure == "deficiency")
 
 

@@ -142,13 +142,15 @@ def _read_csv(text: str, source: str | None) -> Diary:
     last_date = last_meal = ""
     idx = [cols.get(c) for c in COLUMNS]
     width = max(i for i in idx if i is not None) + 1
+    get = [(lambda row, i=i: row[i].strip()) if i is not None else (lambda row: "") for i in idx]
+    g_date, g_meal, g_food, g_amount, g_unit, g_time = get
     for lineno, row in enumerate(reader, start=2):
-        if not row or not any(c.strip() for c in row):
+        if not row:
             continue
         if len(row) < width:
             row = row + [""] * (width - len(row))
-        vals = [row[i].strip() if i is not None else "" for i in idx]
-        d, meal, food, amount, unit, time = vals
+        food = g_food(row)
+        d, meal, amount, unit, time = g_date(row), g_meal(row), g_amount(row), g_unit(row), g_time(row)
         if not food:
             if amount or unit:
                 raise KboneInputError(Problem(field="food", line=lineno, file=source, reason="food is empty",

@@ -62,7 +62,7 @@ class _Resolver:
     def food(self, text: str) -> tuple:
         if self.cache and text in self.names:
             return self.names[text]
-        res = self.index.resolve(text)
+        res = self.index.resolve(text, use_cache=self.cache)
         if self.cache:
             self.names[text] = res
         return res
@@ -131,6 +131,33 @@ def _is_amount(text: str, need_unit: bool = False) -> bool:
     return p.unit is not None or not need_unit
 
 
+def _resolve_line(res: _Resolver, food_text: str, amount: str, unit: str) -> tuple:
+    """One diary line's food and grams: ('ok', food id, entry key, grams, food text, entry, score, method,
+    assumption text or None) or ('error', field, food text, reason, fix, suggestions, kind)."""
+    resolved = res.food(food_text)
+    if not amount and not unit:
+        split = None if (resolved[0] is not None and resolved[2] >= 100) else res.split(food_text)
+        if split is not None:
+            food_text, amount = split
+            resolved = res.food(food_text)
+        elif resolved[0] is not None:
+            return ("error", "amount", food_text, f"no amount for {food_text!r}",
+                    "write an amount such as 100 g, 二两, 1碗 or 1 cup", [], "amount")
+    key, entry, score, method = resolved
+    if key is None:
+        sugg = [_sugg_text(c) for c in entry[:5]]
+        reason = (f"ambiguous food {food_text!r}: several foods match equally well" if method == "ambiguous"
+                  else f"unknown food {food_text!r}")
+        return ("error", "food", food_text, reason,
+                "use one of the suggested names, or find the food with `kbone food search`", sugg, method)
+    portion, err = res.portion(key, amount, unit)
+    if err is not None:
+        return ("error", "amount", food_text, f"{food_text!r}: {err.reason}", err.fix, [], "amount")
+    assumption = (f"{entry.name_zh or entry.name_en}: {portion.unit_text} → {portion.grams:.0f} g ({portion.basis})"
+                  if portion.assumption else None)
+    return ("ok", entry.food_id, key, portion.grams, food_text, entry, score, method, assumption)
+
+
 def _problem(line: DiaryLine, field: str, reason: str, fix: str, source: str | None, sugg=()) -> Problem:
     return Problem(field=field, reason=reason, fix=fix, file=source, line=line.line, suggestions=list(sugg))
 
@@ -161,40 +188,26 @@ def compute_intake(diary: Diary | str | Path, *, profile: Profile | None = None,
     matches: dict[tuple[str, str], NameMatch] = {}
     entry_of_food: dict[str, str] = {}
     assumptions: dict[str, None] = {}
+    line_cache: dict[tuple[str, str, str], tuple] = {}
     for ln in diary.lines:
-        food_text, amount, unit = ln.food, ln.amount, ln.unit
-        resolved = res.food(food_text)
-        if not amount and not unit:
-            split = None if (resolved[0] is not None and resolved[2] >= 100) else res.split(food_text)
-            if split is not None:
-                food_text, amount = split
-                resolved = res.food(food_text)
-            elif resolved[0] is not None:
-                problems.append(_problem(ln, "amount", f"no amount for {food_text!r}",
-                                         "write an amount such as 100 g, 二两, 1碗 or 1 cup", diary.source))
-                continue
-        key, entry_or_sugg, score, method = resolved
-        if key is None:
-            sugg = [_sugg_text(c) for c in entry_or_sugg[:5]]
-            reason = (f"ambiguous food {food_text!r}: several foods match equally well" if method == "ambiguous"
-                      else f"unknown food {food_text!r}")
-            if skip_unknown:
-                skipped.append(SkippedLine(line=ln.line, food=food_text, reason=method, suggestions=sugg))
+        ck = (ln.food, ln.amount, ln.unit)
+        hit = line_cache.get(ck) if cache else None
+        if hit is None:
+            hit = _resolve_line(res, ln.food, ln.amount, ln.unit)
+            if cache:
+                line_cache[ck] = hit
+        if hit[0] != "ok":
+            _, field, food_text, reason, fix, sugg, kind = hit
+            if field == "food" and skip_unknown:
+                skipped.append(SkippedLine(line=ln.line, food=food_text, reason=kind, suggestions=sugg))
             else:
-                problems.append(_problem(ln, "food", reason, "use one of the suggested names, or find the food with "
-                                         "`kbone food search`", diary.source, sugg))
+                problems.append(_problem(ln, field, reason, fix, diary.source, sugg))
             continue
-        portion, err = res.portion(key, amount, unit)
-        if err is not None:
-            problems.append(_problem(ln, "amount", f"{food_text!r}: {err.reason}", err.fix, diary.source))
-            continue
-        entry = entry_or_sugg
-        fid = entry.food_id
+        _, fid, key, grams, food_text, entry, score, method, assumption = hit
         entry_of_food.setdefault(fid, key)
         if ln.date not in date_info:
             date_info[ln.date] = parse_date(ln.date)
-        meal = norm_meal(ln.meal)
-        grams_dmf[(ln.date, meal, fid)] += portion.grams
+        grams_dmf[(ln.date, norm_meal(ln.meal), fid)] += grams
         items_per_day[ln.date] += 1
         mk = (food_text, key)
         m = matches.get(mk)
@@ -203,9 +216,8 @@ def compute_intake(diary: Diary | str | Path, *, profile: Profile | None = None,
                                         score=score, method=method, match_quality=entry.match_quality)
         if len(m.lines) < 50:
             m.lines.append(ln.line)
-        if portion.assumption:
-            assumptions.setdefault(f"{entry.name_zh or entry.name_en}: {portion.unit_text} → {portion.grams:.0f} g "
-                                   f"({portion.basis})", None)
+        if assumption is not None:
+            assumptions.setdefault(assumption, None)
     if problems:
         shown = problems[:MAX_PROBLEMS_SHOWN]
         if len(problems) > MAX_PROBLEMS_SHOWN:

@@ -121,6 +121,7 @@ class NameIndex:
                                 note=""))
             self.en.setdefault(norm_en(food.description), key)
             self.display.setdefault(norm_en(food.description), food.description)
+        self._resolved: dict[str, tuple] = {}
         self._zh_keys = list(self.zh)
         self._en_keys = list(self.en)
         self._py_keys = list(self.py)
@@ -203,12 +204,24 @@ class NameIndex:
                          sources={f: s for f, s in food.sources.items() if f in ALL_FORMS})
 
     # ---- resolution (diaries) ----------------------------------------------------------------------------------
-    def resolve(self, text: str) -> tuple[str, Entry, float, str] | tuple[None, list[Candidate], float, str]:
+    def resolve(self, text: str, use_cache: bool = True) \
+            -> tuple[str, Entry, float, str] | tuple[None, list[Candidate], float, str]:
         """Resolve a diary food name.
 
         Returns ``(entry_key, entry, score, method)`` when one food is clearly meant, else
-        ``(None, suggestions, best_score, reason)`` with reason ``unknown`` or ``ambiguous``.
+        ``(None, suggestions, best_score, reason)`` with reason ``unknown`` or ``ambiguous``. Answers are cached
+        for the life of the index (the data are read-only); ``use_cache=False`` recomputes.
         """
+        if use_cache:
+            hit = self._resolved.get(text)
+            if hit is None:
+                if len(self._resolved) > 200_000:
+                    self._resolved.clear()
+                hit = self._resolved[text] = self._resolve(text)
+            return hit
+        return self._resolve(text)
+
+    def _resolve(self, text: str):
         scored = self._score(text)
         if not scored:
             return None, [], 0.0, "unknown"

@@ -272,6 +272,10 @@ class Outcome(_Strict):
     def _unit(cls, v):
         return _check_unit(v)
 
+    def value_for(self, arm_id: str | None) -> ArmValue | None:
+        """The per-arm value reported for ``arm_id`` (None when absent)."""
+        return next((v for v in self.arm_values if v.arm == arm_id), None)
+
     @model_validator(mode="after")
     def _check(self):
         if not (self.arm_values or self.effect or self.result):
@@ -461,6 +465,21 @@ class Record(_Strict):
         return self
 
     # ---- derived views --------------------------------------------------------------------
+    def arm(self, arm_id: str | None) -> Arm | None:
+        """The arm with this id (None when absent)."""
+        return next((a for a in self.arms if a.id == arm_id), None)
+
+    def comparison_arms(self, outcome: Outcome) -> tuple[str | None, str | None]:
+        """(treatment, control) arm ids of an outcome; inferred when the record has one arm of a role."""
+        t, c = outcome.treatment_arm, outcome.control_arm
+        if t is None:
+            ints = [a.id for a in self.arms if a.role == "intervention"]
+            t = ints[0] if len(ints) == 1 else None
+        if c is None:
+            ctl = [a.id for a in self.arms if a.role == "control"]
+            c = ctl[0] if len(ctl) == 1 else None
+        return t, c
+
     @property
     def year(self) -> int | None:
         return self.citation.year

@@ -44,24 +44,6 @@ def resolve_outcome(text: str) -> str:
     return vocab().resolve_or_raise("outcome", text, field="outcome").id
 
 
-def _arm(rec: Record, arm_id: str | None) -> Arm | None:
-    return next((a for a in rec.arms if a.id == arm_id), None)
-
-
-def _value(o: Outcome, arm_id: str | None) -> ArmValue | None:
-    return next((v for v in o.arm_values if v.arm == arm_id), None)
-
-
-def _arms_of(rec: Record, o: Outcome) -> tuple[str | None, str | None]:
-    t, c = o.treatment_arm, o.control_arm
-    if t is None:
-        ints = [a.id for a in rec.arms if a.role == "intervention"]
-        t = ints[0] if len(ints) == 1 else None
-    if c is None:
-        ctl = [a.id for a in rec.arms if a.role == "control"]
-        c = ctl[0] if len(ctl) == 1 else None
-    return t, c
-
 
 def _n(av: ArmValue | None, arm: Arm | None) -> float | None:
     if av is not None and av.n:
@@ -141,7 +123,7 @@ def extract(records: list[Record], outcome: str, measure: str, *, metric: str | 
     recs: dict[str, Record] = {}
     for rec, o in candidates:
         recs[rec.id] = rec
-        t, c = _arms_of(rec, o)
+        t, c = rec.comparison_arms(o)
         if not binary and o.metric != metric:
             excluded.append(Excluded(id=f"{rec.id}/{o.id}", label=_label(rec),
                                      reason=f"reported as {o.metric}, the analysis pools {metric}: "
@@ -200,7 +182,7 @@ def extract(records: list[Record], outcome: str, measure: str, *, metric: str | 
 
 
 def _arm_name(rec: Record, arm_id: str) -> str:
-    a = _arm(rec, arm_id)
+    a = rec.arm(arm_id)
     if a is not None and a.intervention is not None:
         return a.intervention.form
     return arm_id
@@ -214,8 +196,8 @@ def _usable_continuous(o: Outcome, measure: str) -> bool:
 
 def _study(rec: Record, o: Outcome, t: str, c: str, measure: str, sid: str, label: str, split: int,
            method: str) -> StudyInput | Excluded:
-    ta, ca = _arm(rec, t), _arm(rec, c)
-    tv, cv = _value(o, t), _value(o, c)
+    ta, ca = rec.arm(t), rec.arm(c)
+    tv, cv = o.value_for(t), o.value_for(c)
     base = dict(id=sid, label=label, year=rec.year, record=rec.id, integrity=rec.integrity_status,
                 groups=_groups(rec, ta))
     notes: list[str] = []

@@ -101,24 +101,6 @@ class Extraction:
         return sorted({o.record for o in self.bmd} | {o.record for o in self.fractures})
 
 
-def _arm(rec: Record, arm_id: str | None) -> Arm | None:
-    return next((a for a in rec.arms if a.id == arm_id), None)
-
-
-def _value(o: Outcome, arm_id: str | None) -> ArmValue | None:
-    return next((v for v in o.arm_values if v.arm == arm_id), None)
-
-
-def _arms_of(rec: Record, o: Outcome) -> tuple[str | None, str | None]:
-    t, c = o.treatment_arm, o.control_arm
-    if t is None:
-        ints = [a.id for a in rec.arms if a.role == "intervention"]
-        t = ints[0] if len(ints) == 1 else None
-    if c is None:
-        ctl = [a.id for a in rec.arms if a.role == "control"]
-        c = ctl[0] if len(ctl) == 1 else None
-    return t, c
-
 
 def _agents(arm: Arm) -> set[str]:
     return {c.agent for c in arm.co_interventions}
@@ -247,8 +229,8 @@ def _bmd(rec: Record, o: Outcome, cfg: MbmaConfig, out: list[BmdObs]) -> str | N
         return f"BMD site not modelled ({o.outcome})"
     if o.subgroup:
         return f"reported for a subgroup only ({o.subgroup})"
-    t, c = _arms_of(rec, o)
-    t_arm, c_arm = _arm(rec, t), _arm(rec, c)
+    t, c = rec.comparison_arms(o)
+    t_arm, c_arm = rec.arm(t), rec.arm(c)
     prob = _contrast_problem(t_arm, c_arm)
     if prob:
         return prob
@@ -268,7 +250,7 @@ def _bmd(rec: Record, o: Outcome, cfg: MbmaConfig, out: list[BmdObs]) -> str | N
     ctx, why = _context(rec, t_arm, c_arm, cfg)
     if ctx is None:
         return why
-    tv, cv = _value(o, t), _value(o, c)
+    tv, cv = o.value_for(t), o.value_for(c)
     n_t = _arm_n(rec, tv, t_arm, flags)
     n_c = _arm_n(rec, cv, c_arm, flags)
     e = o.effect
@@ -405,8 +387,8 @@ def _fracture(rec: Record, o: Outcome, cfg: MbmaConfig, out: list[FractureObs]) 
         return f"fracture outcome {o.outcome} is not modelled"
     if o.subgroup:
         return f"reported for a subgroup only ({o.subgroup})"
-    t, c = _arms_of(rec, o)
-    t_arm, c_arm = _arm(rec, t), _arm(rec, c)
+    t, c = rec.comparison_arms(o)
+    t_arm, c_arm = rec.arm(t), rec.arm(c)
     prob = _contrast_problem(t_arm, c_arm)
     if prob:
         return prob
@@ -417,7 +399,7 @@ def _fracture(rec: Record, o: Outcome, cfg: MbmaConfig, out: list[FractureObs]) 
     if ctx is None:
         return why
     flags: list[str] = []
-    tv, cv = _value(o, t), _value(o, c)
+    tv, cv = o.value_for(t), o.value_for(c)
     if o.metric == "events" and tv is not None and cv is not None and tv.events is not None and cv.events is not None:
         n1 = _arm_n(rec, tv, t_arm, flags)
         n2 = _arm_n(rec, cv, c_arm, flags)

@@ -1,0 +1,235 @@
+"""The web app in-process (FastAPI TestClient): log-in, sessions, CSRF, ownership of saved assessments,
+language switch, evidence and meta-analysis pages against the library, foods and diary."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.web.conftest import PASSWORD, add_users
+
+PROFILE = {"age": 71, "sex": "female", "weight": 54, "menopause": "post",
+           "medicines": [{"name": "华法林", "dose": "3 mg/day", "inr_target": [2.0, 3.0]}],
+           "supplements": [{"name": "MK-7", "dose": "180 µg/day"}]}
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    from kbone.web.app import create_app
+
+    home = tmp_path_factory.mktemp("webhome")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KBONE_HOME", str(home))
+        mp.delenv("KBONE_DATABASE_URL", raising=False)
+        url = f"sqlite:///{home / 'app.sqlite'}"
+        add_users(url, "alice", "bob")
+        yield create_app(url)
+
+
+@pytest.fixture
+def client(app):
+    with TestClient(app, base_url="http://127.0.0.1") as c:
+        yield c
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+def page_login(c: TestClient, user: str) -> None:
+    tok = csrf_of(c.get("/login").text)
+    r = c.post("/login", data={"username": user, "password": PASSWORD, "csrf": tok}, follow_redirects=False)
+    assert r.status_code == 303
+
+
+def api_login(c: TestClient, user: str) -> str:
+    r = c.post("/api/v1/login", json={"username": user, "password": PASSWORD})
+    assert r.status_code == 200
+    return r.json()["csrf"]
+
+
+# ---- log-in, sessions, CSRF -------------------------------------------------------------------------
+
+def test_login_wrong_password_and_missing_csrf(client):
+    tok = csrf_of(client.get("/login").text)
+    r = client.post("/login", data={"username": "alice", "password": "nope-nope", "csrf": tok})
+    assert r.status_code == 401 and "Wrong user name or password" in r.text
+    r = client.post("/login", data={"username": "alice", "password": PASSWORD})
+    assert r.status_code == 403
+    r = client.post("/login", data={"username": "alice", "password": PASSWORD, "csrf": "forged"})
+    assert r.status_code == 403
+    assert client.post("/api/v1/login", json={"username": "alice", "password": "x"}).status_code == 401
+
+
+def test_pages_need_login_and_next_is_same_site(client):
+    r = client.get("/assessments", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/login?next=/assessments"
+    tok = csrf_of(client.get("/login").text)
+    r = client.post("/login", data={"username": "alice", "password": PASSWORD, "csrf": tok,
+                                    "next": "https://evil.example/"}, follow_redirects=False)
+    assert r.headers["location"] == "/"
+
+
+def test_logout_invalidates_the_old_cookie(client):
+    page_login(client, "alice")
+    stolen = client.cookies.get("kbone_session")
+    assert client.get("/assessments").status_code == 200
+    tok = csrf_of(client.get("/").text)
+    assert client.post("/logout", data={"csrf": tok}, follow_redirects=False).status_code == 303
+    client.cookies.clear()
+    client.cookies.set("kbone_session", stolen)
+    r = client.get("/assessments", follow_redirects=False)
+    assert r.status_code == 303  # the copied cookie no longer logs anyone in
+
+
+def test_api_writes_need_csrf_header(client):
+    api_login(client, "bob")
+    r = client.post("/api/v1/assessments", json={"title": "t", "profile": {"age": 50, "sex": "male", "weight": 70}})
+    assert r.status_code == 403
+    client.cookies.clear()
+    r = client.post("/api/v1/assessments", json={"title": "t", "profile": {"age": 50, "sex": "male", "weight": 70}})
+    assert r.status_code == 401
+
+
+# ---- saved assessments belong to their owner ----------------------------------------------------------
+
+@pytest.mark.slow
+def test_saved_assessments_are_private(app):
+    with TestClient(app) as alice, TestClient(app) as bob:
+        tok = api_login(alice, "alice")
+        r = alice.post("/api/v1/assessments", headers={"X-CSRF-Token": tok},
+                       json={"title": "Mrs W <script>alert(1)</script>", "lang": "zh", "profile": PROFILE})
+        assert r.status_code == 201, r.text
+        aid = r.json()["id"]
+        got = alice.get(f"/api/v1/assessments/{aid}").json()
+        assert got["profile"]["age"] == 71
+        assert [a["id"] for a in got["report"]["alerts"]][:1] == ["vka_vitamin_k_intake"]
+        assert got["report"]["alerts"][0]["severity"] == "major"
+        # the saved report is the one computed on the server, from the saved profile
+        assert got["report"]["profile"]["medicines"][0]["drug"] == "warfarin"
+
+        btok = api_login(bob, "bob")
+        assert bob.get(f"/api/v1/assessments/{aid}").status_code == 404
+        assert bob.delete(f"/api/v1/assessments/{aid}", headers={"X-CSRF-Token": btok}).status_code == 404
+        assert all(x["id"] != aid for x in bob.get("/api/v1/assessments").json())
+        assert bob.get(f"/api/v1/assessments/{aid + 10_000}").status_code == 404  # same answer as missing
+        page_login(bob, "bob")
+        r = bob.get(f"/assessments/{aid}")
+        assert r.status_code == 404 and "Mrs W" not in r.text
+        assert bob.get(f"/assessments/{aid}/report.html").status_code == 404
+
+        page_login(alice, "alice")
+        listing = alice.get("/assessments").text
+        assert "Mrs W &lt;script&gt;alert(1)&lt;/script&gt;" in listing and "<script>alert(1)" not in listing
+        view = alice.get(f"/assessments/{aid}?lang=zh")
+        assert view.status_code == 200 and 'id="report-frame"' in view.text
+        assert "<script>alert(1)" not in view.text
+        doc = alice.get(f"/assessments/{aid}/report.html?lang=zh").text
+        assert "华法林" in doc and 'lang="zh-CN"' in doc
+
+        assert alice.delete(f"/api/v1/assessments/{aid}", headers={"X-CSRF-Token": tok}).status_code == 204
+        assert alice.get(f"/api/v1/assessments/{aid}").status_code == 404
+
+
+# ---- language, evidence, meta-analysis ----------------------------------------------------------------
+
+def test_language_switch_is_remembered(client):
+    r = client.get("/evidence?lang=zh")
+    assert '<html lang="zh-CN">' in r.text and "证据库" in r.text
+    r = client.get("/")
+    assert '<html lang="zh-CN">' in r.text
+    r = client.get("/?lang=en")
+    assert '<html lang="en">' in r.text and "Evidence" in r.text
+
+
+def test_evidence_filters_match_the_records(client):
+    from kbone.evidence.loader import load_records
+
+    recs = load_records()
+    want = {r.id for r in recs if "MK-4" in r.forms and r.integrity.status == "ok"}
+    html = client.get("/evidence?form=menatetrenone&integrity=ok").text
+    shown = set(re.findall(r'<a href="/evidence/([a-z0-9_]+)">', html))
+    assert shown == want and want
+    retracted = {r.id for r in recs if r.integrity.status == "retracted"}
+    html = client.get("/evidence?integrity=retracted").text
+    assert set(re.findall(r'<a href="/evidence/([a-z0-9_]+)">', html)) == retracted
+    one = next(r for r in recs if r.outcomes)
+    page = client.get(f"/evidence/{one.id}").text
+    assert one.citation.short() in page and one.outcomes[0].source.cite().split(" (")[0] in page
+    assert client.get("/evidence/no_such_record").status_code == 404
+    assert client.get("/api/v1/evidence?form=nonsense-form").status_code == 422
+
+
+def _poolable(cli):
+    """An outcome the evidence base can pool (k ≥ 2), found through the CLI."""
+    from kbone.web.routes.meta import poolable_outcomes
+
+    for oid, _, _ in poolable_outcomes():
+        code, out, _ = cli("meta", "--outcome", oid, "--json")
+        if code == 0:
+            return oid, json.loads(out)
+    pytest.skip("no outcome with two poolable trials in the evidence base")
+
+
+def test_meta_page_matches_the_cli_and_toggles_integrity(client, cli):
+    oid, rep = _poolable(cli)
+    r = client.get(f"/meta?outcome={oid}")
+    assert r.status_code == 200
+    assert f"{rep['back']['estimate']:.3f} [{rep['back']['ci_lower']:.3f}, {rep['back']['ci_upper']:.3f}]" in r.text
+    assert 'src="data:image/svg+xml;base64,' in r.text and 'id="integrity-table"' in r.text
+    api = client.get(f"/api/v1/meta?outcome={oid}").json()
+    assert api["estimate"] == pytest.approx(rep["estimate"]) and api["k"] == rep["k"]
+    svg = client.get(f"/api/v1/meta/forest.svg?outcome={oid}")
+    assert svg.headers["content-type"].startswith("image/svg+xml") and b"<svg" in svg.content[:500]
+    # the toggle: the same analysis without retracted or flagged trials, as the CLI computes it
+    code, out, _ = cli("meta", "--outcome", oid, "--exclude-flagged", "--json")
+    page = client.get(f"/meta?outcome={oid}&scenario=no_retracted_or_flagged")
+    if code == 0:
+        flt = json.loads(out)
+        assert page.status_code == 200
+        assert f"{flt['back']['estimate']:.3f} [{flt['back']['ci_lower']:.3f}" in page.text
+        assert all(s["integrity"] == "ok" for s in flt["studies"])
+    else:
+        assert page.status_code == 422 and 'role="alert"' in page.text
+    assert client.get("/meta?outcome=no-such-outcome").status_code == 422
+
+
+# ---- foods and diary ----------------------------------------------------------------------------------
+
+def test_food_search_page_and_api(client, cli):
+    code, out, _ = cli("food", "search", "菠菜", "--json")
+    first = json.loads(out)["candidates"][0]
+    html = client.get("/food?q=菠菜").text
+    assert first["name_zh"] in html and f"{first['per_100g']['total_known']:.1f}" in html
+    api = client.get("/api/v1/foods", params={"q": "菠菜", "limit": 3}).json()
+    assert api["candidates"][0]["food_id"] == first["food_id"]
+
+
+def test_diary_entry_computes_intake(client):
+    tok = csrf_of(client.get("/diary").text)
+    form = {"csrf": tok, "sex": "female", "age": "60", "date_0": "2024-05-01", "meal_0": "lunch",
+            "food_0": "spinach, raw", "amount_0": "100 g"}
+    r = client.post("/diary", data=form)
+    assert r.status_code == 200, r.text[:2000]
+    # USDA SR28 NDB 11457 Spinach, raw: phylloquinone 482.9 µg/100 g
+    assert re.search(r'id="intake-total"><strong>482\.9 µg', r.text)
+    r = client.post("/diary", data={"csrf": tok, "date_0": "2024-05-01", "food_0": "zzqqxx", "amount_0": "1 g"})
+    assert r.status_code == 422 and 'role="alert"' in r.text
+
+
+# ---- personal data stay out of the logs ---------------------------------------------------------------
+
+@pytest.mark.slow
+def test_personal_data_not_logged(client, caplog):
+    marker = "Zhang-Sanfeng-1957"
+    caplog.set_level(logging.DEBUG)
+    tok = csrf_of(client.get("/assess").text)
+    client.post("/assess", data={"csrf": tok, "label": marker, "age": "66", "sex": "male", "weight": "71",
+                                 "conditions_other": marker})
+    client.post("/api/v1/assess", json={"id": marker, "age": 66, "sex": "male", "weight": "heavy"})
+    client.get(f"/evidence?q={marker}")
+    assert marker not in caplog.text
