@@ -96,7 +96,10 @@ def run(argv: list[str] | None = None) -> int:
     try:
         rv = app(args=argv, prog_name="kbone", standalone_mode=False)
     except KboneInputError as err:
-        report_input_error(err, _wants_json(argv))
+        try:
+            report_input_error(err, _wants_json(argv))
+        except BrokenPipeError:
+            pass
         return EXIT_BAD_INPUT
     except _exc("NoArgsIsHelpError") as err:
         print(err.ctx.get_help() if err.ctx else "")
@@ -118,7 +121,15 @@ def run(argv: list[str] | None = None) -> int:
 
 
 def main() -> None:
-    sys.exit(run())
+    try:
+        code = run()
+        sys.stdout.flush()
+    except BrokenPipeError:  # output piped into e.g. `head`: stop quietly, as Unix tools do
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 0
+    sys.exit(code)
 
 
 if __name__ == "__main__":

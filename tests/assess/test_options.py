@@ -64,7 +64,7 @@ def test_vka_user_gets_no_dose_and_only_the_managed_path():
 
 
 def test_options_have_model_effects_with_intervals_when_not_managed():
-    a = assessed("seed004_knee_oa.yaml")
+    a = assessed("seed004_knee_oa.yaml", model=True)
     mk7 = next(o for o in a.options if o.id == "mk7_supplement")
     assert mk7.dose_ug == (90.0, 180.0)
     effs = {e.outcome: e for e in mk7.expected_effects}

@@ -18,7 +18,7 @@ from kbone.assess.options import Omitted, Option, build_options
 from kbone.assess.profile import Profile
 from kbone.assess.rules import Alert, evaluate
 from kbone.assess.screen import Screening, screen
-from kbone.assess.status import ModelStatus, model_status
+from kbone.assess.status import ModelStatus, model_status, skipped_status
 from kbone.evidence.grade import default_params
 from kbone.evidence.schema import Record, Source
 from kbone.i18n import Text
@@ -176,8 +176,11 @@ def _summary(profile: Profile, alerts: list[Alert], scr: Screening, intake: Inta
 
 
 def assess(profile: Profile, *, diary: str | Path | None = None, base_dir: Path | None = None,
-           records: list[Record] | None = None) -> Assessment:
-    """Assess ``profile`` against the evidence base (``records``; default: the shipped base)."""
+           records: list[Record] | None = None, model: bool = True) -> Assessment:
+    """Assess ``profile`` against the evidence base (``records``; default: the shipped base).
+
+    ``model=False`` skips the PK/PD and bone-model estimates (faster; the report says they were skipped).
+    """
     if records is None:
         from kbone.evidence.loader import load_records
 
@@ -186,7 +189,10 @@ def assess(profile: Profile, *, diary: str | Path | None = None, base_dir: Path 
     intake = intake_for(profile, diary=diary, base_dir=base_dir)
     alerts = evaluate(profile, intake.below_reference)
     scr = screen(profile)
-    status, pm = model_status(profile, intake)
+    if model:
+        status, pm = model_status(profile, intake)
+    else:
+        status, pm = skipped_status(profile), None
     options, omitted = build_options(profile, records, alerts, effect_fn=pm.option_effects if pm else None)
     if pm is not None:
         status.projections = pm.projections

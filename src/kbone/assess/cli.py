@@ -24,6 +24,7 @@ def assess_cmd(
     html: Annotated[Path | None, typer.Option("--html", help="Write a self-contained HTML report here.")] = None,
     pdf: Annotated[Path | None, typer.Option("--pdf", help="Write a PDF report here (needs a CJK font).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")] = False,
+    no_model: Annotated[bool, typer.Option("--no-model", help="Skip the PK/PD and bone-model estimates (faster).")] = False,
     schema: Annotated[bool, typer.Option("--schema", help="Print the profile's JSON Schema and exit.")] = False,
 ) -> None:
     """Assess a person: safety alerts first, bone screening, intake, evidence-graded options.
@@ -44,7 +45,7 @@ def assess_cmd(
     from kbone.assess.report import render_html, render_pdf, render_text
 
     prof = load_profile(profile)
-    result = assess(prof, diary=diary, base_dir=profile.resolve().parent)
+    result = assess(prof, diary=diary, base_dir=profile.resolve().parent, model=not no_model)
     # render everything before writing anything: no half-written outputs
     html_text = render_html(result, lang) if (html or pdf) else None
     pdf_bytes = render_pdf(html_text) if pdf else None

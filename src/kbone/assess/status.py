@@ -117,9 +117,11 @@ def _markers(profile: Profile) -> list[MarkerCheck]:
     return out
 
 
-N_SUBJECTS = 100            # virtual people "like this person" (same age, sex, weight, intake)
+N_SUBJECTS = 50             # virtual people "like this person" (same age, sex, weight, intake)
 SEED = 0
-PROJECTION_DAYS = 84        # 12 weeks: markers reach a new steady state within weeks (model_facts §2.6)
+# Simulated days per form: long enough for the markers to settle (plasma half-lives: K1 hours to ~1 day,
+# MK-4 hours, MK-7 ~3 days; model_facts §1.3 and §2.6) and short enough to keep an assessment fast.
+PROJECTION_DAYS = {"K1": 28, "MK-4": 14, "MK-7": 42}
 INR_BASE_DAYS, INR_STEP_DAYS = 30, 14
 BMD_WEEKS = (0, 26, 52, 104, 156)
 MODEL_OUTPUT_LABELS = {"ucoc_percent": ("%ucOC (undercarboxylated osteocalcin)", "未羧化骨钙素百分比"),
@@ -155,6 +157,7 @@ class PersonModel:
         self.intake = intake
         self.notes: list[Text] = []
         self.projections: list[Projection] = []
+        self._runs: dict = {}
         habitual: dict[str, float] | None = None
         if intake.available and intake.by_form_ug:
             habitual = {f: intake.by_form_ug.get(f, 0.0) for f in MODEL_FORMS}
@@ -223,9 +226,10 @@ class PersonModel:
             for dose in sorted(set(spec["dose_ug"])):
                 m, lo, hi = self._supplement_effect(spec["form"], dose, out_name)
                 dl = f"{dose / 1000:g} mg" if dose >= 1000 else f"{dose:g} µg"
+                wk = PROJECTION_DAYS[spec["form"]] // 7
                 effects.append(ExpectedEffect(outcome=out_name,
-                                              label=Text(en=f"change in {lbl[0]} after 12 weeks at {dl}/day",
-                                                         zh=f"每天{dl}、12周后{lbl[1]}的变化"),
+                                              label=Text(en=f"change in {lbl[0]} after {wk} weeks at {dl}/day",
+                                                         zh=f"每天{dl}、{wk}周后{lbl[1]}的变化"),
                                               central=m, low=lo, high=hi, unit=unit, model="pkpd"))
             site = goal.get("bmd_site")
             if site:
@@ -234,13 +238,23 @@ class PersonModel:
             self.notes.append(Text(en=f"model could not project {spec['id']}: {e}", zh=f"模型无法预测 {spec['id']}：{e}"))
         return effects
 
-    def _supplement_effect(self, form: str, dose: float, out_name: str) -> tuple[float, float, float]:
+    def _run_supplement(self, form: str, dose: float):
+        """One simulation per (form, dose), shared by every option and marker that needs it."""
         from kbone.model.events import EventTable
-        from kbone.model.scenario import Scenario, run, summarise
+        from kbone.model.scenario import Scenario, run
 
-        sc = Scenario(form=form, days=PROJECTION_DAYS, output_step_h=24 * 7,
-                      events=EventTable.regular(dose, every_h=24, duration_h=PROJECTION_DAYS * 24))
-        out = run(sc, self.pop)
+        key = (form, dose)
+        if key not in self._runs:
+            days = PROJECTION_DAYS[form]
+            sc = Scenario(form=form, days=days, output_step_h=24 * 7,
+                          events=EventTable.regular(dose, every_h=24, duration_h=days * 24))
+            self._runs[key] = run(sc, self.pop)
+        return self._runs[key]
+
+    def _supplement_effect(self, form: str, dose: float, out_name: str) -> tuple[float, float, float]:
+        from kbone.model.scenario import summarise
+
+        out = self._run_supplement(form, dose)
         vals = out.markers[out_name]
         s = summarise(vals)
         dl = f"{dose / 1000:g} mg" if dose >= 1000 else f"{dose:g} µg"
@@ -308,14 +322,26 @@ class PersonModel:
                                model="mbma", note=note)]
 
 
-def model_status(profile: Profile, intake: IntakeSummary) -> tuple[ModelStatus, PersonModel | None]:
-    """Markers, model estimates and (for VKA users) the INR sensitivity to intake, observed and modelled."""
+def _base_status(profile: Profile) -> ModelStatus:
     st = ModelStatus(available=False, markers=_markers(profile))
     if profile.has_class("vka"):
         ev = _inr_evidence()
         if ev is not None:
             st.inr_evidence = ev
             st.records.append(ev.record)
+    return st
+
+
+def skipped_status(profile: Profile) -> ModelStatus:
+    """Markers and observed numbers only: the model was not run (``--no-model``)."""
+    st = _base_status(profile)
+    st.notes.append(Text(en="Model estimates were skipped (--no-model).", zh="已跳过模型估计（--no-model）。"))
+    return st
+
+
+def model_status(profile: Profile, intake: IntakeSummary) -> tuple[ModelStatus, PersonModel | None]:
+    """Markers, model estimates and (for VKA users) the INR sensitivity to intake, observed and modelled."""
+    st = _base_status(profile)
     try:
         pm = PersonModel(profile, intake)
         vka = profile.has_class("vka")
