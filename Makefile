@@ -15,7 +15,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/kbone evidence summary
+	mkdir -p out
+	$(BIN)/kbone assess examples/profiles/seed004_knee_oa.yaml --lang zh --html out/report_seed004_zh.html
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts

@@ -23,7 +23,7 @@ import yaml
 from scipy.optimize import least_squares
 
 from kbone.model import calibration as cal
-from kbone.model.library import FITTED_FILE, clear_caches, fitted, model_dir, spec, targets
+from kbone.model.library import FITTED_FILE, fitted, model_dir, spec, targets, use_fitted
 from kbone.output import atomic_write
 
 
@@ -99,13 +99,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stage", choices=cal.STAGES, help="refit only this stage (others from fitted.yaml)")
     ap.add_argument("--dry-run", action="store_true", help="print, do not write fitted.yaml")
     args = ap.parse_args(argv)
-    clear_caches()
-    P: dict = {}
-    if args.stage:
-        P = copy.deepcopy((fitted().get("parameters") or {}))
-    # start from the spec values (the shipped fitted values are not used as starting points on a full run)
-    clear_caches()
-    (model_dir() / FITTED_FILE).exists()
+    use_fitted(True)
+    P: dict = copy.deepcopy(fitted().get("parameters") or {}) if args.stage else {}
+    # a full run starts from the values in the spec files, never from an earlier fit
+    use_fitted(False)
     ts_all = targets()
     for stage in cal.STAGES:
         if args.stage and stage != args.stage:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -10,7 +10,7 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "profiles"
 
 
-@lru_cache(maxsize=None)
+@cache
 def assessed(name: str, model: bool = False):
     """The assessment of an example profile (``model=True`` also runs the PK/PD and bone models: slower)."""
     from kbone.assess.assessment import assess

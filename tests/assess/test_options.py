@@ -74,3 +74,28 @@ def test_options_have_model_effects_with_intervals_when_not_managed():
     assert e.central < 0, "more vitamin K lowers the undercarboxylated share"
     bmd = effs["bmd_lumbar_spine"]
     assert bmd.low < bmd.central < bmd.high
+
+
+def test_interest_in_k2_marks_the_menaquinone_options():
+    p = parse_profile({"age": 66, "sex": "female", "weight": 60, "menopause": "post", "interests": ["维生素K2"]})
+    shown, _ = build_options(p, load_records(), evaluate(p))
+    asked = {o.id for o in shown if o.asked}
+    assert asked == {"mk4_45mg", "mk7_supplement"}
+
+
+def test_diet_option_follows_the_intake():
+    from kbone.assess.assessment import assess
+
+    def diet_label(ug):
+        p = parse_profile({"age": 66, "sex": "female", "weight": 60, "menopause": "post",
+                           "diet": {"intake_ug_per_day": ug}})
+        a = assess(p, model=False)
+        return a.intake, next(o for o in a.options if o.kind == "diet").label.en
+
+    low, lab_low = diet_label(30)
+    high, lab_high = diet_label(400)
+    assert low.below_reference is True and lab_low.startswith("Reach the reference intake")
+    assert high.below_reference is False and lab_high.startswith("Keep eating")
+    # 30 µg/day against the US AI for women (90 µg/day): 33.3 %
+    us = next(r for r in low.references if r.authority == "US")
+    assert us.value_ug == 90 and us.percent == pytest.approx(100 * 30 / 90, abs=0.1)

@@ -132,3 +132,8 @@ def test_profile_schema_names_the_fields(cli):
     for f in ("age", "sex", "weight", "medicines", "labs", "diet"):
         assert f in schema["properties"]
     assert schema["properties"]["age"]["maximum"] == 110
+
+
+def test_brand_name_matches_are_marked():
+    p = parse_profile({**BASE, "medicines": ["Coumadin", "warfarin"]})
+    assert p.medicines[0].matched_synonym and not p.medicines[1].matched_synonym

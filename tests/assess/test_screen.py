@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from kbone.assess.profile import parse_profile
-from kbone.assess.screen import fracture_risk, garvan_points, garvan_risk10, osta, osta_risk, screen, who_class
+from kbone.assess.screen import (
+    fracture_risk,
+    garvan_points,
+    garvan_risk10,
+    osta,
+    osta_risk,
+    screen,
+    who_class,
+)
 
 
 def prof(**kw):

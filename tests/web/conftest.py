@@ -55,6 +55,7 @@ class Server:
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen | None = None
     log_path: Path | None = None
+    extra_args: list[str] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -62,8 +63,13 @@ class Server:
 
     def env(self) -> dict:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-        env.update(KBONE_HOME=str(self.home), KBONE_DATABASE_URL=self.database_url, KBONE_LANG="en",
-                   KBONE_SECRET_KEY="test-secret-" + self.home.name, PYTHONUNBUFFERED="1")
+        env.pop("KBONE_DATABASE_URL", None)
+        env.update(KBONE_HOME=str(self.home), KBONE_LANG="en", KBONE_SECRET_KEY="test-secret-" + self.home.name,
+                   PYTHONUNBUFFERED="1")
+        if self.database_url.startswith("sqlite"):
+            env["KBONE_WEB_DATABASE_URL"] = self.database_url
+        else:  # PostgreSQL: the evidence store and the web tables share the server, as in production
+            env["KBONE_DATABASE_URL"] = self.database_url
         return env
 
     def start(self, timeout: float = 60.0) -> Server:
@@ -71,7 +77,7 @@ class Server:
         log = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the child's lifetime
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory", "kbone.web.app:create_app", "--host", "127.0.0.1",
-             "--port", str(self.port), "--log-level", "info"],
+             "--port", str(self.port), "--log-level", "info", *self.extra_args],
             env=self.env(), stdout=log, stderr=subprocess.STDOUT, cwd=str(self.home))
         log.close()
         deadline = time.monotonic() + timeout

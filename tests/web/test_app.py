@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -131,6 +132,8 @@ def test_saved_assessments_are_private(app):
         doc = alice.get(f"/assessments/{aid}/report.html?lang=zh").text
         assert "华法林" in doc and 'lang="zh-CN"' in doc
 
+        assert alice.delete(f"/api/v1/assessments/{aid}", headers={"X-CSRF-Token": tok}).status_code == 403
+        tok = csrf_of(alice.get("/").text)  # the page log-in started a new session with a new token
         assert alice.delete(f"/api/v1/assessments/{aid}", headers={"X-CSRF-Token": tok}).status_code == 204
         assert alice.get(f"/api/v1/assessments/{aid}").status_code == 404
 
@@ -232,4 +235,99 @@ def test_personal_data_not_logged(client, caplog):
                                  "conditions_other": marker})
     client.post("/api/v1/assess", json={"id": marker, "age": 66, "sex": "male", "weight": "heavy"})
     client.get(f"/evidence?q={marker}")
-    assert marker not in caplog.text
+    server_side = [r for r in caplog.records if not r.name.startswith(("httpx", "httpcore"))]  # not the test client
+    assert all(marker not in r.getMessage() for r in server_side)
+
+
+def test_web_data_never_go_into_the_evidence_store_file(monkeypatch, tmp_path):
+    """The evidence store replaces its SQLite file whole on a rebuild: user data must live elsewhere."""
+    from kbone.web.db import app_database_url
+
+    monkeypatch.setenv("KBONE_HOME", str(tmp_path))
+    monkeypatch.setenv("KBONE_DATABASE_URL", f"sqlite:///{tmp_path / 'evidence.sqlite'}")
+    assert app_database_url() == f"sqlite:///{tmp_path / 'app.sqlite'}"
+    monkeypatch.setenv("KBONE_DATABASE_URL", "postgresql+psycopg://kbone@127.0.0.1:5432/kbone")
+    assert app_database_url() == "postgresql+psycopg://kbone@127.0.0.1:5432/kbone"
+    monkeypatch.setenv("KBONE_WEB_DATABASE_URL", f"sqlite:///{tmp_path / 'web.sqlite'}")
+    assert app_database_url().endswith("web.sqlite")
+
+
+# ---- article checker ------------------------------------------------------------------------------------
+
+SEED_004 = Path(__file__).resolve().parents[1] / "fixtures" / "004_b3322f997f30f3e4.txt"
+
+
+def test_checker_page_and_api_agree_with_the_cli(client, cli):
+    code, out, _ = cli("check", str(SEED_004), "--json", "--lang", "zh")
+    assert code == 0
+    want = json.loads(out)
+    text = SEED_004.read_text(encoding="utf-8")
+    api = client.post("/api/v1/check", json={"text": text, "lang": "zh"}).json()
+    assert api["summary"] == want["summary"]
+    assert [(c["start"], c["end"], c["verdict"]) for c in api["claims"]] == \
+           [(c["start"], c["end"], c["verdict"]) for c in want["claims"]]
+    # an upload in GB18030 is decoded to the same text and the same verdicts
+    up = client.post("/api/v1/check/file?lang=zh", files={"file": ("文章.txt", text.encode("gb18030"))}).json()
+    assert up["encoding"].lower() == "gb18030" and up["summary"] == want["summary"]
+    tok = csrf_of(client.get("/check").text)
+    page = client.post("/check?lang=zh", data={"csrf": tok, "text": text})
+    assert page.status_code == 200
+    import html as h
+
+    doc = h.unescape(re.search(r'srcdoc="([^"]*)"', page.text).group(1))
+    c68 = next(c for c in want["claims"] if "68%" in c["text"])
+    assert f'<mark class="v-{c68["verdict"]}" id="t-{c68["id"]}"' in doc
+    assert c68["verdict"] == "unsupported"
+
+
+# ---- trial simulator ------------------------------------------------------------------------------------
+
+DESIGN = {"name": "MK-7 two-year trial", "population": {"terms": ["postmenopausal"]}, "n_per_arm": 150,
+          "duration_weeks": 104, "intervention": {"form": "MK-7", "amount": 180, "unit": "ug", "per": "day"},
+          "outcome": "bmd", "site": "lumbar_spine"}
+
+
+@pytest.mark.slow
+def test_trial_page_and_api_agree_with_the_cli(client, cli, tmp_path):
+    f = tmp_path / "design.json"
+    f.write_text(json.dumps(DESIGN))
+    code, out, _ = cli("trial", "power", str(f), "--target", "0.8", "--json")
+    assert code == 0
+    want = json.loads(out)
+    api = client.post("/api/v1/trial/power", json={"design": DESIGN, "target": 0.8}).json()
+    assert api["effect"] == pytest.approx(want["effect"]) and api["n_for_target"] == want["n_for_target"]
+    assert [p["n_per_arm"] for p in api["power_curve"]] == [p["n_per_arm"] for p in want["power_curve"]]
+    page = client.get("/trial", params={"run": "1", "name": DESIGN["name"], "terms": "postmenopausal",
+                                        "n_per_arm": "150", "duration_weeks": "104", "form": "MK-7",
+                                        "amount": "180", "unit": "ug", "per": "day", "outcome": "bmd",
+                                        "site": "lumbar_spine", "dropout": str(want.get("dropout", 0.1)),
+                                        "target": "0.8"})
+    assert page.status_code == 200
+    assert f'id="effect"><strong>{want["effect"]:.2f}</strong>' in page.text
+    assert 'id="power-plot"' in page.text and 'id="power-table"' in page.text
+    bad = client.get("/trial", params={"run": "1", "outcome": "fracture_hip", "terms": "postmenopausal"})
+    assert bad.status_code == 422 and "control_risk" in bad.text
+
+
+# ---- admin creates users from the CLI ---------------------------------------------------------------
+
+def test_user_add_cli(cli, monkeypatch, tmp_path):
+    import io
+
+    from kbone.web.auth import authenticate
+    from kbone.web.db import make_engine, session_factory
+
+    url = f"sqlite:///{tmp_path / 'users.sqlite'}"
+    monkeypatch.setenv("KBONE_WEB_DATABASE_URL", url)
+    monkeypatch.setattr("sys.stdin", io.StringIO("s3cret-pass\n"))
+    code, out, _ = cli("user", "add", "dr_wang", "--password-stdin", "--json")
+    assert code == 0 and json.loads(out) == {"username": "dr_wang", "admin": False}
+    monkeypatch.setattr("sys.stdin", io.StringIO("s3cret-pass\n"))
+    code, out, _ = cli("user", "add", "dr_wang", "--password-stdin", "--json")
+    assert code == 2 and "exists" in out
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    code, out, _ = cli("user", "add", "dr_li", "--password-stdin", "--json")
+    assert code == 2 and "password" in out
+    with session_factory(make_engine(url))() as db:
+        assert authenticate(db, "dr_wang", "s3cret-pass") is not None
+        assert authenticate(db, "dr_wang", "wrong-pass") is None

@@ -112,6 +112,7 @@ def _sources(alerts: list[Alert], scr: Screening, intake: IntakeSummary, status:
         rec_ids += a.records
     for o in options:
         rec_ids += o.records
+        rec_ids += [x.record for q in o.evidence for x in q.grade.excluded]  # listed (as retracted) in the details
     rec_ids += status.records
     for rid in dict.fromkeys(rec_ids):
         if rid in by_id:
@@ -193,7 +194,8 @@ def assess(profile: Profile, *, diary: str | Path | None = None, base_dir: Path 
         status, pm = model_status(profile, intake)
     else:
         status, pm = skipped_status(profile), None
-    options, omitted = build_options(profile, records, alerts, effect_fn=pm.option_effects if pm else None)
+    options, omitted = build_options(profile, records, alerts, effect_fn=pm.option_effects if pm else None,
+                                     intake=intake)
     if pm is not None:
         status.projections = pm.projections
         status.notes += [n for n in pm.notes if n not in status.notes]

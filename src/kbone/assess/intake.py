@@ -9,6 +9,7 @@ not provide what is needed, the summary says so (``available: false``) instead o
 from __future__ import annotations
 
 from pathlib import Path
+
 from pydantic import BaseModel, Field
 
 from kbone.assess.profile import Profile

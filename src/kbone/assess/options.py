@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from kbone.assess.profile import Profile
 from kbone.assess.rules import Alert
-from kbone.evidence.grade import Estimate, Grade, grade
+from kbone.evidence.grade import Estimate, Grade, covered_forms, grade
 from kbone.evidence.schema import Record, Source
 from kbone.i18n import Text
 from kbone.paths import data_path
@@ -90,9 +90,18 @@ def _population(profile: Profile, goal: str) -> str | None:
 EffectFn = Callable[[dict, Profile], list[ExpectedEffect]]
 
 
+def _at_reference(intake) -> bool:
+    """Intake at or above every verified reference intake it is compared with."""
+    if intake is None or not intake.available:
+        return False
+    refs = [r for r in intake.references if r.verified and r.percent is not None]
+    return bool(refs) and all(r.percent >= 100.0 for r in refs)
+
+
 def build_options(profile: Profile, records: list[Record], alerts: list[Alert],
-                  effect_fn: EffectFn | None = None) -> tuple[list[Option], list[Omitted]]:
-    """Options for ``profile`` graded over ``records``; ``effect_fn`` adds model predictions."""
+                  effect_fn: EffectFn | None = None, intake=None) -> tuple[list[Option], list[Omitted]]:
+    """Options for ``profile`` graded over ``records``; ``effect_fn`` adds model predictions; ``intake``
+    (an :class:`~kbone.assess.intake.IntakeSummary`) tailors the diet option."""
     doc = options_data()
     goals = doc["goals"]
     managed = any("blocks_supplements" in a.flags for a in alerts)
@@ -134,6 +143,9 @@ def build_options(profile: Profile, records: list[Record], alerts: list[Alert],
             continue
         status: Status = "prescription" if spec["form"] == "MK-4" and spec.get("dose_ug", [0])[0] >= 15000 else "option"
         dose = tuple(spec["dose_ug"]) if spec.get("dose_ug") else None
+        if spec["kind"] == "diet" and _at_reference(intake):
+            label = Text(en="Keep eating vitamin K-rich foods (your intake is already at or above the reference intakes)",
+                         zh="继续保持富含维生素K的饮食（您的摄入已达到或超过参考摄入量）")
         if managed:
             status, dose = "clinician_managed_only", None
             if spec["kind"] == "diet":
@@ -148,7 +160,8 @@ def build_options(profile: Profile, records: list[Record], alerts: list[Alert],
                      status=status, dose_ug=dose,
                      dose_source=Source(**spec["dose_source"]) if spec.get("dose_source") else None,
                      evidence_grade=qs[0].grade.level, records=recs, no_trial_evidence=not trial, evidence=qs,
-                     evidence_estimate=est, notes=notes, asked=spec["form"] in profile.interests,
+                     evidence_estimate=est, notes=notes,
+                     asked=any(spec["form"] in covered_forms(f) for f in profile.interests),
                      current=any(s.id == spec["form"] for s in profile.vk_supplements()))
         if effect_fn is not None and not managed:
             opt.expected_effects = effect_fn(spec, profile)

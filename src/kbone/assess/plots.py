@@ -20,6 +20,7 @@ from kbone.i18n import pick  # noqa: E402
 from kbone.vocab import vocab  # noqa: E402
 
 FONTS = ["Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Micro Hei", "Droid Sans Fallback", "DejaVu Sans"]
+UNIT_ZH = {"% vs control": "% 相对对照"}
 FORM_COLORS = {"K1": "#3a7d44", "MK-4": "#c07b28", "MK-7": "#7b4fa0", "MK-n": "#8c8c8c"}
 
 
@@ -120,7 +121,7 @@ def projection_plot(projections: list[Projection], lang: str) -> str | None:
                 line = ax.plot(t, [pt.central for pt in p.points], label=p.scenario(lang))[0]
                 ax.fill_between(t, [pt.low for pt in p.points], [pt.high for pt in p.points], color=line.get_color(), alpha=0.2)
                 ax.set_xlabel(pick("weeks", "周", lang) if p.time_unit == "weeks" else p.time_unit)
-                ax.set_ylabel(p.unit)
+                ax.set_ylabel(pick(p.unit, UNIT_ZH.get(p.unit, p.unit), lang))
             ax.set_title(v.label("outcome", out, lang) if v.has("outcome", out) else out, fontsize=9)
             ax.legend(fontsize=7, frameon=False)
         return _svg_uri(fig)

@@ -198,6 +198,7 @@ class Medicine(_Strict):
     other: bool = Field(False, description="true: not in kbone's drug vocabulary; listed but not checked")
     drug: str | None = Field(None, description="resolved drug id (filled in)")
     classes: list[str] = Field(default_factory=list, description="resolved drug classes (filled in)")
+    matched_synonym: bool = Field(False, description="resolved through a brand name or synonym (names_source: assumption)")
 
     @model_validator(mode="before")
     @classmethod
@@ -217,6 +218,7 @@ class Medicine(_Strict):
                            "kbone does not know (it will be listed but not checked)")
         self.drug = r.drug.id
         self.classes = list(r.drug.classes)
+        self.matched_synonym = r.brand_or_synonym
         if self.inr_target is not None and "vka" not in self.classes:
             raise ValueError(f"an INR target only applies to a vitamin K antagonist, not {r.drug.en}")
         return self

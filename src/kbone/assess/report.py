@@ -82,6 +82,14 @@ def render_html(a: Assessment, lang: str) -> str:
     def reclink(rid):
         return Markup(f"<a class=\"rec\" href=\"#src-{anchor('rec:' + rid)}\">{escape(rid)}</a>")
 
+    integ = {s.key[4:]: s.integrity for s in a.sources if s.kind == "record"}
+
+    def rec_flag(rid):
+        st = integ.get(rid)
+        if st and st != "ok":
+            return Markup(f" <span class=\"flag-retracted\">[{escape(pick(*INTEGRITY.get(st, (st, st)), lang))}]</span>")
+        return ""
+
     def srclink(key, text):
         return Markup(f"<a href=\"#src-{anchor(key)}\">{escape(text)}</a>")
 
@@ -99,7 +107,7 @@ def render_html(a: Assessment, lang: str) -> str:
              "projection": projection_plot(a.status.projections, lang)}
     intake_key = "data:diet" if "data:diet" in keys else ""
     return env.get_template("report.html.j2").render(
-        a=a, lang=lang, T=T, num=num, reclink=reclink, srclink=srclink, plots=plots, intake_key=intake_key,
+        a=a, lang=lang, T=T, num=num, reclink=reclink, srclink=srclink, rec_flag=rec_flag, plots=plots, intake_key=intake_key,
         anchor=anchor, dose=dose, outcome=outcome, outcomes=lambda xs: ", ".join(outcome(x) for x in xs),
         conds=lambda cs: pick(", ", "、", lang).join(conditions()[c].label(lang) for c in cs),
         sev=lambda s: severity_label(s, lang), likelihood=lambda x: pick(*LIKELIHOOD[x], lang),

@@ -183,7 +183,7 @@ def _expand_outcomes(outcome: str | Iterable[str]) -> list[str]:
     return out
 
 
-def _children(form: str) -> set[str]:
+def covered_forms(form: str) -> set[str]:
     """All forms a form id covers (``K2`` → MK-4, MK-7, MK-n), transitively, itself included."""
     v = vocab()
     seen, todo = {form}, [form]
@@ -198,7 +198,7 @@ def _children(form: str) -> set[str]:
 
 
 def _parents(form: str) -> set[str]:
-    return {t.id for t in vocab().terms("form") if form in _children(t.id) and t.id != form}
+    return {t.id for t in vocab().terms("form") if form in covered_forms(t.id) and t.id != form}
 
 
 def _outcome_forms(rec: Record, o: Outcome) -> list[str]:
@@ -214,7 +214,7 @@ def _form_match(q: str, forms: list[str]) -> tuple[bool, str | None]:
     if not forms:
         return False, None
     fs = set(forms)
-    cover = _children(q)
+    cover = covered_forms(q)
     if fs <= cover:
         return True, None
     if fs & cover:

@@ -18,6 +18,13 @@ from kbone.paths import data_path
 
 FORMS: tuple[str, ...] = ("K1", "MK-4", "MK-7")
 FITTED_FILE = "fitted.yaml"
+_USE_FITTED = [True]
+
+
+def use_fitted(flag: bool) -> None:
+    """Whether specs load fitted values (the calibration script turns this off to start from scratch)."""
+    _USE_FITTED[0] = bool(flag)
+    clear_caches()
 
 
 def model_dir() -> Path:
@@ -46,7 +53,7 @@ def resolve_form(text: str, *, field: str = "form") -> str:
 def fitted() -> dict:
     """Contents of ``fitted.yaml`` (empty dict when the calibration has not been run)."""
     p = model_dir() / FITTED_FILE
-    if not p.exists():
+    if not _USE_FITTED[0] or not p.exists():
         return {}
     return yaml.safe_load(p.read_text(encoding="utf-8")) or {}
 

@@ -70,11 +70,15 @@ def _block_jacobian(f: Callable[[float, np.ndarray], np.ndarray], m: int, n: int
     return jac
 
 
-def solve_ode(prob: ODEProblem, t_out: np.ndarray, *, method: str = "BDF", rtol: float = 1e-6,
+def solve_ode(prob: ODEProblem, t_out: np.ndarray, *, method: str | None = None, rtol: float = 1e-6,
               atol: float = 1e-9, max_step: float = np.inf) -> np.ndarray:
-    """States (T, m, n) at sorted output times ``t_out``. Implicit methods get a sparse block Jacobian."""
+    """States (T, m, n) at sorted output times ``t_out``.
+
+    Default method: LSODA for small systems, BDF with a sparse block Jacobian for populations."""
     t_out = np.asarray(t_out, dtype=float)
     n, m = prob.n, prob.m
+    if method is None:
+        method = "LSODA" if n * m <= 64 else "BDF"
     Kt = np.ascontiguousarray(np.transpose(prob.K, (1, 2, 0)))     # (m, m, n)
     breaks = sorted({prob.t0, *[b.time for b in prob.boluses], *[r.time for r in prob.rates]}
                     | ({float(t_out[-1])} if t_out.size else set()))

@@ -176,7 +176,7 @@ def _is_api(request: Request) -> bool:
 
 
 def create_app(database_url: str | None = None, *, migrate: bool = True) -> FastAPI:
-    """Build the app on ``database_url`` (default: ``KBONE_DATABASE_URL`` or the SQLite file)."""
+    """Build the app on ``database_url`` (default: :func:`kbone.web.db.app_database_url`)."""
     url = database_url or webdb.app_database_url()
     if migrate:
         webdb.migrate(url)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hmac
+import os
 import re
 import secrets
+import threading
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -14,17 +16,22 @@ from kbone.errors import KboneInputError, Problem
 from kbone.web.db import User, get_user
 
 _HASHER = PasswordHasher()
+# Argon2id uses 64 MiB per hash: dozens of logins at once would exhaust memory (and argon2 then reports a
+# failed verification). Hash at most one per CPU at a time; the others wait their turn.
+_HASH_SLOTS = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
 MIN_PASSWORD = 8
 
 
 def hash_password(password: str) -> str:
-    return _HASHER.hash(password)
+    with _HASH_SLOTS:
+        return _HASHER.hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
     try:
-        return _HASHER.verify(password_hash, password)
+        with _HASH_SLOTS:
+            return _HASHER.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 

@@ -19,14 +19,18 @@ def register(app: typer.Typer) -> None:
 
 
 def serve(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-          port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8000) -> None:
-    """Start the web app: http://127.0.0.1:8000 / 启动网页。"""
+          port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8000,
+          workers: Annotated[int, typer.Option(help="Worker processes (one per CPU core is a good start).",
+                                               min=1, max=64)] = 1) -> None:
+    """Start the web app: http://127.0.0.1:8000/ / 启动网页。"""
     import uvicorn
 
-    from kbone.web.app import create_app
+    from kbone.web.db import app_database_url, migrate
 
+    migrate(app_database_url())  # once, before any worker starts
     console.print(f"kbone web: http://{host}:{port}/")
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    uvicorn.run("kbone.web.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level="info")
 
 
 @user_app.command("add")

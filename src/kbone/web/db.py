@@ -1,7 +1,8 @@
 """The web app's own database: users and saved assessments (SQLAlchemy; schema managed by Alembic).
 
 SQLite by default (``$KBONE_HOME/app.sqlite``, WAL mode, ``synchronous=FULL`` so that every acknowledged
-save survives a crash), PostgreSQL when ``KBONE_DATABASE_URL`` is set. The evidence store lives apart
+save survives a crash), PostgreSQL when ``KBONE_DATABASE_URL`` (or ``KBONE_WEB_DATABASE_URL``) names one.
+The evidence store lives apart
 (``kbone.store``) because it is rebuilt from YAML; user data never is.
 """
 
@@ -49,7 +50,19 @@ class SavedAssessment(Base):
 
 
 def app_database_url() -> str:
-    return os.environ.get("KBONE_DATABASE_URL") or f"sqlite:///{state_dir() / 'app.sqlite'}"
+    """``KBONE_WEB_DATABASE_URL``; else ``KBONE_DATABASE_URL`` when it is a server database (PostgreSQL: the
+    web tables sit beside the evidence store's); else ``$KBONE_HOME/app.sqlite``.
+
+    A SQLite ``KBONE_DATABASE_URL`` is the evidence store's own file, which is replaced whole when the store
+    is rebuilt from the YAML, so user data never goes there.
+    """
+    web = os.environ.get("KBONE_WEB_DATABASE_URL")
+    if web:
+        return web
+    shared = os.environ.get("KBONE_DATABASE_URL")
+    if shared and not shared.startswith("sqlite"):
+        return shared
+    return f"sqlite:///{state_dir() / 'app.sqlite'}"
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

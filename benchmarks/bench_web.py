@@ -1,0 +1,147 @@
+"""Load benchmark of the web app on loopback: p50 / p95 latency and throughput at 50 concurrent clients.
+
+Starts ``uvicorn`` (the app factory) on a free 127.0.0.1 port with a throw-away KBONE_HOME, then sends a fixed
+number of requests per endpoint from 50 concurrent httpx clients (each its own session):
+
+- baseline:        GET /healthz (a trivial endpoint; the ratios below are against it)
+- evidence list:   GET /evidence?form=MK-4 (cached fragment)
+- record page:     GET /evidence/<id> (cached fragment)
+- report page:     GET /assessments/<id> (a saved report, rendered by the assessment HTML renderer)
+- assess API:      POST /api/v1/assess (a full assessment, different profiles)
+
+Targets (issue 8): p95 ≤ 200 ms for cached evidence pages, ≤ 500 ms for a full assessment.
+Usage: python benchmarks/bench_web.py [--clients 50] [--requests 400] [--assess-requests 100] [--workers 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.web.conftest import PASSWORD, Server, add_users, sqlite_url  # noqa: E402
+
+TARGETS = {"evidence list": 0.200, "record page": 0.200, "report page": 0.500, "assess API": 0.500}
+
+
+def profile(i: int) -> dict:
+    """Assessment inputs that vary (age, weight, medicines) so that nothing is served from a cache."""
+    p = {"age": 45 + i % 50, "sex": "female" if i % 2 else "male", "weight": 48 + i % 45, "height": 150 + i % 35}
+    if i % 2:
+        p["menopause"] = "post"
+    if i % 3 == 0:
+        p["medicines"] = [{"name": "warfarin", "dose": "3 mg/day", "inr_target": [2.0, 3.0]}]
+    if i % 4 == 0:
+        p["supplements"] = [{"name": "MK-7", "dose": f"{90 + 10 * (i % 10)} µg/day"}]
+    return p
+
+
+async def _login(client: httpx.AsyncClient) -> str:
+    r = await client.post("/api/v1/login", json={"username": "bench", "password": PASSWORD})
+    if r.status_code != 200:
+        raise RuntimeError(f"login failed: {r.status_code} {r.text[:200]}")
+    return r.json()["csrf"]
+
+
+async def run_load(base: str, clients: int, n: int, make_request, login: bool = False) -> dict:
+    """``n`` requests from ``clients`` concurrent clients; latency of each (s) and the wall time."""
+    lat: list[float] = []
+    errors = 0
+    counter = iter(range(n))
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+
+    async def worker():
+        nonlocal errors
+        async with httpx.AsyncClient(base_url=base, timeout=300, limits=limits) as c:
+            if login:
+                await _login(c)
+            for i in counter:
+                t0 = time.perf_counter()
+                r = await make_request(c, i)
+                lat.append(time.perf_counter() - t0)
+                if r.status_code >= 400:
+                    errors += 1
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(clients)))
+    wall = time.perf_counter() - t0
+    lat.sort()
+    return {"n": len(lat), "errors": errors, "p50": statistics.median(lat),
+            "p95": lat[min(len(lat) - 1, int(0.95 * len(lat)))], "rps": len(lat) / wall}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--requests", type=int, default=400, help="requests per cheap endpoint")
+    ap.add_argument("--assess-requests", type=int, default=100, help="requests for the full-assessment endpoints")
+    ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    args = ap.parse_args()
+
+    home = Path(tempfile.mkdtemp(prefix="kbone-bench-"))
+    os.environ["KBONE_HOME"] = str(home)
+    url = sqlite_url(home)
+    add_users(url, "bench")
+    srv = Server(home=home, database_url=url)
+    if args.workers > 1:
+        srv.extra_args = ["--workers", str(args.workers)]
+    srv.start()
+    try:
+        with httpx.Client(base_url=srv.url, timeout=600) as c:  # warm up: stores, caches, first assessment
+            c.post("/api/v1/login", json={"username": "bench", "password": PASSWORD}).raise_for_status()
+            csrf = c.post("/api/v1/login", json={"username": "bench", "password": PASSWORD}).json()["csrf"]
+            rec = c.get("/api/v1/evidence", params={"form": "MK-4"}).json()[0]["id"]
+            for path in ("/evidence?form=MK-4", f"/evidence/{rec}"):
+                c.get(path).raise_for_status()
+            r = c.post("/api/v1/assessments", headers={"X-CSRF-Token": csrf},
+                       json={"title": "bench", "profile": profile(3)})
+            r.raise_for_status()
+            saved = r.json()["id"]
+            c.get(f"/assessments/{saved}").raise_for_status()
+
+        async def get(path):
+            async def f(c, i):
+                return await c.get(path)
+            return f
+
+        async def assess(c, i):
+            return await c.post("/api/v1/assess", json=profile(i))
+
+        async def run_all():
+            out = {}
+            out["baseline"] = await run_load(srv.url, args.clients, args.requests, await get("/healthz"))
+            out["evidence list"] = await run_load(srv.url, args.clients, args.requests, await get("/evidence?form=MK-4"))
+            out["record page"] = await run_load(srv.url, args.clients, args.requests, await get(f"/evidence/{rec}"))
+            out["report page"] = await run_load(srv.url, args.clients, args.assess_requests,
+                                                await get(f"/assessments/{saved}"), login=True)
+            out["assess API"] = await run_load(srv.url, args.clients, args.assess_requests, assess)
+            return out
+
+        res = asyncio.run(run_all())
+    finally:
+        srv.stop()
+    base = res["baseline"]
+    print(f"kbone web load benchmark: {args.clients} concurrent clients, loopback, {args.workers} worker(s), "
+          f"{os.cpu_count()} CPUs")
+    print(f"{'endpoint':<15} {'n':>5} {'err':>4} {'p50 ms':>9} {'p95 ms':>9} {'req/s':>8} {'p95/base':>9} "
+          f"{'target p95':>11}  ok")
+    for name, r in res.items():
+        tgt = TARGETS.get(name)
+        ok = "" if tgt is None else ("yes" if r["p95"] <= tgt else "NO")
+        print(f"{name:<15} {r['n']:>5} {r['errors']:>4} {1000 * r['p50']:>9.1f} {1000 * r['p95']:>9.1f} "
+              f"{r['rps']:>8.1f} {r['p95'] / base['p95']:>9.1f} {'' if tgt is None else f'{1000 * tgt:.0f} ms':>11}  {ok}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
