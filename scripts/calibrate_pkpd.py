@@ -57,8 +57,19 @@ def fit_stage(stage: str, P: dict, ts: list[dict], verbose: bool = True) -> dict
         hi.append(np.log(b[1]))
     fun = stage_fun(stage, P, ts)
     best = None
-    for start in (np.array(x0), ):
-        sol = least_squares(fun, start, bounds=(lo, hi), diff_step=1e-4, x_scale=1.0, max_nfev=400)
+    starts = [np.array(x0)]
+    if stage == "pd":   # hinge targets make this stage multimodal: add starts over the curve's shape
+        names = [n for _s, n in params]
+        for h in (0.5, 1.0, 2.0):
+            for ec50 in (0.3, 1.0, 3.0):
+                x = np.array(x0, dtype=float)
+                x[names.index("h_carb")] = np.log(h)
+                x[names.index("EC50_OC")] = np.log(ec50)
+                x[names.index("EC50_MGP")] = np.log(3 * ec50)
+                x[names.index("u_min")] = np.log(0.02)
+                starts.append(np.clip(x, np.array(lo) + 1e-6, np.array(hi) - 1e-6))
+    for start in starts:
+        sol = least_squares(fun, start, bounds=(lo, hi), diff_step=1e-4, x_scale=1.0, max_nfev=60, ftol=1e-6, xtol=1e-6)
         if best is None or sol.cost < best.cost:
             best = sol
     out = copy.deepcopy(P)
@@ -97,19 +108,23 @@ def residual_table(P: dict) -> list[dict]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--stage", choices=cal.STAGES, help="refit only this stage (others from fitted.yaml)")
+    ap.add_argument("--from-stage", choices=cal.STAGES, help="refit this stage and the ones after it")
     ap.add_argument("--dry-run", action="store_true", help="print, do not write fitted.yaml")
     args = ap.parse_args(argv)
     use_fitted(True)
-    P: dict = copy.deepcopy(fitted().get("parameters") or {}) if args.stage else {}
+    partial = args.stage or args.from_stage
+    P: dict = copy.deepcopy(fitted().get("parameters") or {}) if partial else {}
     # a full run starts from the values in the spec files, never from an earlier fit
     use_fitted(False)
     ts_all = targets()
     for stage in cal.STAGES:
         if args.stage and stage != args.stage:
             continue
+        if args.from_stage and cal.STAGES.index(stage) < cal.STAGES.index(args.from_stage):
+            continue
         ts = [t for t in ts_all if t["stage"] == stage]
         P = fit_stage(stage, P, ts)
-        cal._cbar_cached.cache_clear()
+        cal._unit_act_cached.cache_clear()
     P = cal.complete(P)
     rows = residual_table(P)
     tensions = [f"{r['id']}: observed {r['observed']} {r.get('unit') or ''}, model {r['predicted']:.4g} (z = {r['z']})"

@@ -331,3 +331,62 @@ def test_user_add_cli(cli, monkeypatch, tmp_path):
     with session_factory(make_engine(url))() as db:
         assert authenticate(db, "dr_wang", "s3cret-pass") is not None
         assert authenticate(db, "dr_wang", "wrong-pass") is None
+
+
+# ---- PK/PD ------------------------------------------------------------------------------------------------
+
+def test_pk_page_and_api_agree_with_the_cli(client, cli):
+    code, out, _ = cli("pk", "--form", "K1", "--dose", "1mg", "--every", "24h", "--days", "20",
+                       "--warfarin", "5mg", "--json")
+    assert code == 0
+    want = json.loads(out)
+    api = client.post("/api/v1/pk", json={"form": "K1", "dose": "1mg", "every": "24h", "days": 20,
+                                          "warfarin": "5mg"}).json()
+    assert api["time_h"] == want["time_h"]
+    assert api["summary"]["inr"]["change_end"]["median"] == pytest.approx(want["summary"]["inr"]["change_end"]["median"])
+    page = client.get("/pk", params={"run": "1", "form": "K1", "dose": "1mg", "every": "24h", "days": "20",
+                                     "warfarin": "5mg"})
+    assert page.status_code == 200
+    # warfarin: the anticoagulant warning comes before the results
+    assert page.text.index('id="anticoagulant-warning"') < page.text.index('id="pk-table"')
+    inr = want["summary"]["inr"]["change_end"]["median"]
+    assert f"<td>{inr:.2f}</td></tr>" in page.text
+    assert client.get("/pk", params={"run": "1", "form": "K9"}).status_code == 422
+    assert client.post("/api/v1/pk", json={"form": "MK-7", "n": 100000}).status_code == 422
+
+
+# ---- accessibility: every form field has a label ---------------------------------------------------------
+
+class _Fields(__import__("html.parser").parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.label_for: set[str] = set()
+        self.in_label = 0
+        self.fields: list[tuple[str, str | None, bool, bool]] = []   # (tag, id, wrapped, aria)
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "label":
+            self.in_label += 1
+            if a.get("for"):
+                self.label_for.add(a["for"])
+        elif tag in ("input", "select", "textarea") and a.get("type") not in ("hidden", "submit"):
+            self.fields.append((tag, a.get("id"), self.in_label > 0, bool(a.get("aria-label"))))
+
+    def handle_endtag(self, tag):
+        if tag == "label":
+            self.in_label -= 1
+
+
+@pytest.mark.parametrize("path", ["/", "/login", "/assess", "/evidence", "/meta", "/trial", "/pk", "/check", "/food",
+                                  "/diary"])
+def test_every_field_has_a_label_in_both_languages(client, path):
+    for lang in ("zh", "en"):
+        r = client.get(f"{path}?lang={lang}")
+        assert r.status_code == 200
+        assert f'<html lang="{"zh-CN" if lang == "zh" else "en"}">' in r.text
+        assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in r.text
+        p = _Fields()
+        p.feed(r.text)
+        unlabelled = [f for f in p.fields if not (f[2] or f[3] or (f[1] and f[1] in p.label_for))]
+        assert not unlabelled, unlabelled

@@ -8,6 +8,7 @@ import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance
@@ -78,6 +79,8 @@ def test_no_server_errors(api_schema, auth):
 
             try:
                 run()
+            except Unsatisfiable:  # nothing schema-violating can be sent (no parameters, or only a path string)
+                continue
             except Exception as e:  # noqa: BLE001 - collected and reported together
                 failures.append(f"{op.label} [{mode.value}]: {type(e).__name__}: {str(e)[:800]}")
     assert not failures, "\n\n".join(failures)

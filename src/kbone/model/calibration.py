@@ -27,7 +27,7 @@ FIT_PARAMETERS: dict[str, list[tuple[str, str]]] = {
     "pk_K1": [("pk_K1", p) for p in ("CL", "V1", "Q", "V2", "MAT", "F_food", "F50")],
     "pk_MK-7": [("pk_MK-7", p) for p in ("CL", "V", "ka")],
     "pd": [("pd_carboxylation", p) for p in ("u_min", "EC50_OC", "h_carb", "EC50_MGP", "Dmax", "w_ext_MK7",
-                                             "w_ext_MK4")],
+                                             "w_ext_MK4", "vka_ext")],
     "inr": [("inr", "KH"), ("pd_carboxylation", "w_hep_MK7")],
 }
 # parameters set equal to a fitted one (assumptions stated in the spec files)
@@ -106,11 +106,16 @@ def _trough(form, P, daily_ug) -> float:
 
 def mean_concentration(form, P, daily_ug, *, intake=None, every_h=24.0, food=False) -> float:
     """Time-averaged plasma concentration (nmol/L) at steady state (diet ``intake`` + supplement)."""
+    return mean_output(form, P, daily_ug, "concentration_nmol_l", intake=intake, every_h=every_h, food=food)
+
+
+def mean_output(form, P, daily_ug, name, *, intake=None, every_h=24.0, food=False) -> float:
+    """Time-averaged output ``name`` at steady state (diet ``intake`` + ``daily_ug`` supplement, or extra food)."""
     pk = _pk(form, P, intake)
     if food:   # extra food intake: raise the habitual intake instead of a supplement
         hab = pk.pop.intake[form] + daily_ug
-        return float(pk.mean_steady_state(0.0, habitual=hab, names=("concentration_nmol_l",))["concentration_nmol_l"][0])
-    return float(pk.mean_steady_state(daily_ug, every_h=every_h, names=("concentration_nmol_l",))["concentration_nmol_l"][0])
+        return float(pk.mean_steady_state(0.0, habitual=hab, names=(name,))[name][0])
+    return float(pk.mean_steady_state(daily_ug, every_h=every_h, names=(name,))[name][0])
 
 
 def weights(P: dict, site: str) -> dict[str, float]:
@@ -124,23 +129,27 @@ def _pk_key(P: dict) -> tuple:
 
 
 @lru_cache(maxsize=4096)
-def _cbar_cached(key: tuple, form: str, daily: float, diet: tuple, every_h: float, food: bool) -> float:
+def _unit_act_cached(key: tuple, form: str, daily: float, diet: tuple, every_h: float, food: bool, site: str) -> float:
     P: dict = {}
     for s, k, v in key:
         P.setdefault(s, {})[k] = v
-    return mean_concentration(form, P, daily, intake=dict(diet), every_h=every_h, food=food)
+    kf = form_key(form)
+    P["pd_carboxylation"] = {f"w_ext_{kf}": 1.0, f"w_hep_{kf}": 1.0}   # effect sites are linear in w
+    return mean_output(form, P, daily, f"act_{site}", intake=dict(diet), every_h=every_h, food=food)
 
 
-def cbar(P, form, daily, diet: dict, every_h=24.0, food=False) -> float:
-    return _cbar_cached(_pk_key(P), form, float(daily), tuple(sorted(diet.items())), float(every_h), bool(food))
+def unit_activity(P, form, daily, diet: dict, site: str, every_h=24.0, food=False) -> float:
+    """Time-averaged effect-site activity of ``form`` at relative potency 1 (K1-equivalent nmol/L)."""
+    return _unit_act_cached(_pk_key(P), form, float(daily), tuple(sorted(diet.items())), float(every_h), bool(food),
+                            site)
 
 
 def activity(P, site: str, diet: dict, extra: dict | None = None) -> float:
     """K1-equivalent activity at ``site`` (ext/hep) for habitual ``diet`` plus ``extra`` (form → (µg/day, every_h, food))."""
     w = weights(P, site)
-    tot = sum(w[f] * cbar(P, f, 0.0, diet) for f in FORMS if diet.get(f, 0) > 0)
+    tot = sum(w[f] * unit_activity(P, f, 0.0, diet, site) for f in FORMS if diet.get(f, 0) > 0)
     for f, (daily, every_h, food) in (extra or {}).items():
-        tot += w[f] * (cbar(P, f, daily, diet, every_h, food) - cbar(P, f, 0.0, diet))
+        tot += w[f] * (unit_activity(P, f, daily, diet, site, every_h, food) - unit_activity(P, f, 0.0, diet, site))
     return tot
 
 
@@ -204,6 +213,10 @@ def predict(t: dict, P: dict | None = None) -> float:
         return float(np.max(_profile(form, P, [Dose(0.0, d["food_dose_ug"], d["fat_g"], food=True)], tt)))
     if tid == "schurgers2007_mk7_k1_ratio":
         return _trough("MK-7", P, d["dose_ug_per_day"]) / _trough("K1", P, d["dose_ug_per_day"])
+    if tid == "schurgers2007_k1_back_to_baseline":
+        tt = np.linspace(0.0, d["at_h"], int(d["at_h"] * 20) + 1)
+        c = _profile(form, P, [Dose(0.0, d["dose_ug"], d.get("fat_g"))], tt)
+        return float(c[-1] / np.max(c))
     if tid == "sato_mk7_detectable_48h":
         return float(_profile(form, P, [Dose(0.0, d["dose_ug"], d.get("fat_g"))], np.array([0.0, d["at_h"]]))[1])
     if tid == "vendor_mk7_k1_auc_ratio":
@@ -257,17 +270,15 @@ def relevant_fraction(P, form, daily, inr, fall, n=400, seed=7) -> float:
     when ``daily`` µg/day of ``form`` is added to a Dutch diet (K1 200 µg/day)."""
     P = complete(P)
     pop = make_population(n, seed=seed, profile="european", intake={"K1": 200.0, "MK-4": 0.0, "MK-7": 1.4})
-    w = weights(P, "hep")
     a0 = np.zeros(n)
     a1 = np.zeros(n)
     for f in FORMS:
         pk = FormPK(f, pop, overrides=P.get(f"pk_{f}"), pd_overrides=P.get("pd_carboxylation"))
-        base = pk.mean_steady_state(0.0, names=("concentration_nmol_l",))["concentration_nmol_l"]
-        a0 += w[f] * base
-        a1 += w[f] * base
+        base = pk.mean_steady_state(0.0, names=("act_hep",))["act_hep"]
+        a0 += base
+        a1 += base
         if f == form:
-            on = pk.mean_steady_state(daily, names=("concentration_nmol_l",))["concentration_nmol_l"]
-            a1 += w[f] * (on - base)
+            a1 += pk.mean_steady_state(daily, names=("act_hep",))["act_hep"] - base
     wm = WarfarinModel(pop, inr_overrides=P.get("inr"))
     dose = wm.titrate(inr, a0)
     new = wm.inr_steady_state(dose, a1, a0)

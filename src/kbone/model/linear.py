@@ -238,7 +238,7 @@ def iter_solve(prob: LinearProblem, t_out: np.ndarray, *, C: np.ndarray | None =
     n, m = prob.n, prob.m
     if C is not None:
         C = np.asarray(C, dtype=float)
-        C = C[:, :, None] if C.ndim == 2 else np.transpose(C, (1, 2, 0)) if C.shape[0] == n else C
+        C = C[:, :, None] if C.ndim == 2 else C          # (q, m) or (q, m, n)
     Cz = sys_.observation(C)
     grid = _grid(prob, t_out)
     out_idx = np.searchsorted(grid, t_out)

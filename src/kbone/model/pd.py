@@ -42,3 +42,10 @@ class Carboxylation:
 def relative_change(on: np.ndarray, off: np.ndarray) -> np.ndarray:
     """(on − off) / off."""
     return (np.asarray(on) - np.asarray(off)) / np.asarray(off)
+
+
+def steady_state_carboxylation(form: str, dose_ug_per_day: float, **kw):
+    """See :func:`kbone.model.api.steady_state_carboxylation` (re-exported here for callers that look in pd)."""
+    from kbone.model.api import steady_state_carboxylation as _f
+
+    return _f(form, dose_ug_per_day, **kw)

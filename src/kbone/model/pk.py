@@ -127,6 +127,9 @@ class FormPK:
             out = self.model.outputs(st, np.array([0.0]), None, list(names))
             return {k: v[0] for k, v in out.items()}
         x0 = self.baseline_state(habitual)
+        if per_dose == 0:
+            st = {c: x0[None, :, k] for k, c in enumerate(self.model.spec.state_names)}
+            return {k: v[0] for k, v in self.model.outputs(st, np.array([0.0]), None, list(names)).items()}
         days = 14.0   # > 7 half-lives of the slowest (extrahepatic, 48 h) effect compartment
         times = np.arange(0.0, days * 24.0 - 1e-9, every_h)
         t = np.linspace(times[-1], times[-1] + every_h, 97)

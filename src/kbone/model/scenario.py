@@ -7,7 +7,8 @@ median and 5–95 % band per time point.
 
 Conventions: subjects start at the steady state of their habitual diet (and, with warfarin, on stable
 therapy); a daily intake series (µg/day, one value per day) repeats cyclically over the simulation and
-its mean is taken as the habitual intake; time is in hours from the first dose.
+its mean is taken as the habitual intake unless ``habitual`` gives it (to simulate a change of diet);
+time is in hours from the first dose.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class Scenario:
     fat_g: float | None = None
     days: float = 90.0
     diet: dict[str, np.ndarray] | None = None
+    habitual: dict[str, float] | None = None
     warfarin_mg: float | None = None
     target_inr: float | None = None
     warfarin_every_h: float = 24.0
@@ -163,7 +165,8 @@ def _run_batch(sc: Scenario, pop: Population, t_out: np.ndarray, doses: dict[str
     pop = pop.subset(np.arange(n))
     diet_changes: dict[str, list] = {}
     for form, series in (sc.diet or {}).items():
-        pop.intake[form] = np.full(n, float(np.mean(series)))
+        hab = (sc.habitual or {}).get(form)
+        pop.intake[form] = np.full(n, float(np.mean(series) if hab is None else hab))
         days = int(math.ceil(t_end / 24.0)) + 1
         vals = np.resize(series, days)
         diet_changes[form] = [(24.0 * d, float(vals[d])) for d in range(days)

@@ -4,7 +4,7 @@
 covariate values. It turns doses (compartment, time, amount), zero-order rates and time-varying inputs
 into a :class:`~kbone.model.linear.LinearProblem` (linear specs, solved exactly) or an
 :class:`~kbone.model.ode.ODEProblem` (specs with nonlinear terms), and evaluates the spec's outputs.
-It is as generic as the solvers: nothing here knows about vitamin K or warfarin.
+It is as generic as the solvers: nothing here knows what the compartments stand for.
 """
 
 from __future__ import annotations

@@ -186,7 +186,7 @@ def create_app(database_url: str | None = None, *, migrate: bool = True) -> Fast
                               "Informs; does not prescribe. Log in with POST /api/v1/login (session cookie); "
                               "requests that change saved data also send the returned `csrf` token in the "
                               "X-CSRF-Token header.",
-                  openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs", redoc_url=None)
+                  openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None)  # Swagger UI needs a CDN
     app.state.engine = engine
     app.state.sessions = webdb.session_factory(engine)
     secure = os.environ.get("KBONE_COOKIE_SECURE", "0") == "1"

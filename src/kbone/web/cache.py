@@ -1,9 +1,11 @@
-"""Cached HTML fragments of the evidence pages.
+"""In-memory caches keyed on the evidence base's content hash.
 
-The evidence base changes only when its YAML changes, so the rendered table of a filter and the body of a
-record page are kept (keyed on the YAML's content hash, the filters and the language). The hash is
-re-read at most once a second; when it changes, the whole cache is dropped. Only public evidence is cached
-here — nothing personal.
+The evidence base changes only when its YAML changes, so the rendered table of a filter, the body of a
+record page, meta-analyses and the trial model fit are kept (keyed on the YAML's content hash, the inputs
+and the language); so are recent assessment reports (bucket ``assess``: same profile, same day, same
+evidence → same report; nothing of them is logged or written). The hash is re-read at most once a second;
+when it changes, every cache is dropped. Other shipped data (rules, drugs, model parameters) change only
+with a new kbone version, i.e. with a server restart.
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ from markupsafe import Markup
 
 from kbone.i18n import pick
 
-MAX_ENTRIES = 512
+MAX_ENTRIES = {"evidence": 512, "assess": 128}
 RECHECK_SECONDS = 1.0
 
 _lock = threading.Lock()
-_entries: OrderedDict[tuple, object] = OrderedDict()
+_buckets: dict[str, OrderedDict[tuple, object]] = {b: OrderedDict() for b in MAX_ENTRIES}
 _digest: str | None = None
 _checked_at = 0.0
 
@@ -34,29 +36,34 @@ def _current_digest() -> str:
         d = content_hash(yaml_files(None))
         with _lock:
             if d != _digest:
-                _entries.clear()
+                for b in _buckets.values():
+                    b.clear()
             _digest, _checked_at = d, now
     return _digest
 
 
-def cached(key: tuple, build):
-    """The value for ``key`` under the current evidence digest, built once by ``build()``."""
+def cached(key: tuple, build, bucket: str = "evidence"):
+    """The value for ``key`` under the current evidence digest, built once by ``build()``.
+
+    Buckets are LRU-bounded separately (``MAX_ENTRIES``); cached values are shared, never modified."""
     full = (_current_digest(), *key)
+    entries = _buckets[bucket]
     with _lock:
-        if full in _entries:
-            _entries.move_to_end(full)
-            return _entries[full]
+        if full in entries:
+            entries.move_to_end(full)
+            return entries[full]
     value = build()
     with _lock:
-        _entries[full] = value
-        while len(_entries) > MAX_ENTRIES:
-            _entries.popitem(last=False)
+        entries[full] = value
+        while len(entries) > MAX_ENTRIES[bucket]:
+            entries.popitem(last=False)
     return value
 
 
 def clear() -> None:
     with _lock:
-        _entries.clear()
+        for b in _buckets.values():
+            b.clear()
 
 
 def _fragment(name: str, lang: str, **ctx) -> Markup:

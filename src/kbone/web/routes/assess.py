@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 from kbone.assess.assessment import Assessment, assess
 from kbone.assess.profile import Profile, conditions, parse_profile, profile_schema
 from kbone.errors import KboneInputError, Problem
-from kbone.web import forms
+from kbone.web import cache, forms
 from kbone.web.db import User
 from kbone.web.deps import check_csrf, current_user, page_lang
 from kbone.web.pages import problems_of, render
@@ -41,9 +41,20 @@ def no_server_files(profile: Profile) -> Profile:
 
 
 def run_assessment(data: dict) -> tuple[Profile, Assessment]:
-    """Validate a profile mapping and assess it (the library names every bad field)."""
+    """Validate a profile mapping and assess it (the library names every bad field).
+
+    The same profile on the same day against the same evidence gives the same report, so reports are kept
+    in a small in-memory cache: a report viewed and then saved is computed once.
+    """
     profile = no_server_files(parse_profile(data))
-    return profile, assess(profile)
+    return profile, assess_cached(profile)
+
+
+def assess_cached(profile: Profile) -> Assessment:
+    from datetime import date
+
+    key = ("assess", date.today().isoformat(), profile.model_dump_json())
+    return cache.cached(key, lambda: assess(profile), bucket="assess")
 
 
 def report_html(assessment: Assessment, lang: str) -> str:
@@ -75,14 +86,14 @@ def _form_context() -> dict:
           responses={422: {"description": "invalid profile: field, reason, fix"}})
 def api_assess(profile: Profile = Body(..., examples=[EXAMPLE])):
     """Assess a profile (``kbone assess PROFILE --json``): alerts first, screening, intake, graded options."""
-    return assess(no_server_files(profile))
+    return assess_cached(no_server_files(profile))
 
 
 @api.post("/assess/html", response_class=HTMLResponse,
           responses={200: {"content": {"text/html": {}}, "description": "the report (same renderer as the CLI)"}})
 def api_assess_html(profile: Profile = Body(..., examples=[EXAMPLE]), lang: Lang = Query("en")):
     """The assessment report as HTML (``kbone assess PROFILE --html FILE``)."""
-    return HTMLResponse(report_html(assess(no_server_files(profile)), lang))
+    return HTMLResponse(report_html(assess_cached(no_server_files(profile)), lang))
 
 
 @api.get("/assess/schema")
