@@ -9,9 +9,17 @@ against :mod:`kbone.vocab`.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    field_validator,
+    model_validator,
+)
 
 from kbone.vocab import vocab
 
@@ -42,6 +50,26 @@ def _check_unit(value: str | None, dimensions: tuple[str, ...] | None = None) ->
     if dimensions and t["dimension"] not in dimensions:
         raise ValueError(f"unit {value!r} is a {t['dimension']} unit; expected {' or '.join(dimensions)}")
     return t.id
+
+
+def _term(kind: str) -> AfterValidator:
+    return AfterValidator(lambda v: _check_term(kind, v))
+
+
+def _unit_of(*dimensions: str) -> AfterValidator:
+    return AfterValidator(lambda v: _check_unit(v, dimensions or None))
+
+
+# Vocabulary-checked string types: one definition, used by every model below.
+FormId = Annotated[str, _term("form")]
+OutcomeId = Annotated[str, _term("outcome")]
+AgentId = Annotated[str, _term("agent")]
+DesignId = Annotated[str, _term("design")]
+CountryId = Annotated[str, _term("country")]
+PopulationId = Annotated[str, _term("population")]
+UnitId = Annotated[str, _unit_of()]
+MassUnitId = Annotated[str, _unit_of("mass")]
+DoseUnitId = Annotated[str, _unit_of("mass", "iu")]
 
 
 class Source(_Strict):
@@ -108,33 +136,18 @@ class Quantity(_Strict):
     """A number with its unit and source."""
 
     value: float
-    unit: str
+    unit: UnitId
     source: Source | None = None
-
-    @field_validator("unit")
-    @classmethod
-    def _unit(cls, v):
-        return _check_unit(v)
 
 
 class Dose(_Strict):
     """What a vitamin K arm took: form, amount per ``per`` (day or week)."""
 
-    form: str
+    form: FormId
     amount: float | None = Field(None, gt=0, description="null when the source does not state the dose")
-    unit: str = "ug"
+    unit: MassUnitId = "ug"
     per: Literal["day", "week"] = "day"
     regimen: str | None = None
-
-    @field_validator("form")
-    @classmethod
-    def _form(cls, v):
-        return _check_term("form", v)
-
-    @field_validator("unit")
-    @classmethod
-    def _unit(cls, v):
-        return _check_unit(v, ("mass",))
 
     @property
     def ug_per_day(self) -> float | None:
@@ -146,21 +159,11 @@ class Dose(_Strict):
 
 
 class CoIntervention(_Strict):
-    agent: str
+    agent: AgentId
     amount: float | None = Field(None, gt=0)
-    unit: str | None = None
+    unit: DoseUnitId | None = None
     per: Literal["day", "week"] | None = None
     note: str | None = None
-
-    @field_validator("agent")
-    @classmethod
-    def _agent(cls, v):
-        return _check_term("agent", v)
-
-    @field_validator("unit")
-    @classmethod
-    def _unit(cls, v):
-        return _check_unit(v, ("mass", "iu"))
 
 
 class Arm(_Strict):
@@ -247,9 +250,9 @@ class Outcome(_Strict):
     """One outcome of a study: what was measured, when, in whom, and what was found — with its source."""
 
     id: str
-    outcome: str
+    outcome: OutcomeId
     metric: Metric
-    unit: str | None = None
+    unit: UnitId | None = None
     timepoint_weeks: float | None = Field(None, gt=0)
     treatment_arm: str | None = None
     control_arm: str | None = None
@@ -261,16 +264,6 @@ class Outcome(_Strict):
     subgroup: str | None = None
     primary: bool | None = None
     source: Source
-
-    @field_validator("outcome")
-    @classmethod
-    def _outcome(cls, v):
-        return _check_term("outcome", v)
-
-    @field_validator("unit")
-    @classmethod
-    def _unit(cls, v):
-        return _check_unit(v)
 
     def value_for(self, arm_id: str | None) -> ArmValue | None:
         """The per-arm value reported for ``arm_id`` (None when absent)."""
@@ -292,27 +285,17 @@ class Outcome(_Strict):
 class PKParameter(_Strict):
     """A pharmacokinetic observation (Tmax, half-life, Cmax …) with its dose and source."""
 
-    form: str
+    form: FormId
     parameter: Literal["tmax", "cmax", "half_life", "auc", "accumulation_ratio", "detectable_until",
                        "bioavailability", "baseline_level", "steady_state_level", "other"]
     value: float | None = None
     low: float | None = None
     high: float | None = None
-    unit: str
+    unit: UnitId
     dose: Dose | None = None
     single_dose: bool | None = None
     note: str | None = None
     source: Source
-
-    @field_validator("form")
-    @classmethod
-    def _form(cls, v):
-        return _check_term("form", v)
-
-    @field_validator("unit")
-    @classmethod
-    def _unit(cls, v):
-        return _check_unit(v)
 
     @model_validator(mode="after")
     def _check(self):
@@ -324,17 +307,12 @@ class PKParameter(_Strict):
 class Recommendation(_Strict):
     """A guideline's statement about a vitamin K form, with its grade as printed (null when not found)."""
 
-    form: str | None = None
+    form: FormId | None = None
     indication: str
     grade: str | None = None
     grade_system: str | None = None
     text: str | None = None
     source: Source
-
-    @field_validator("form")
-    @classmethod
-    def _form(cls, v):
-        return _check_term("form", v)
 
 
 class IntegrityEvent(_Strict):
@@ -368,17 +346,12 @@ class Integrity(_Strict):
 
 
 class Population(_Strict):
-    terms: list[str] = Field(default_factory=list)
+    terms: list[PopulationId] = Field(default_factory=list)
     description: str
     sex: Literal["female", "male", "mixed"] | None = None
     age_mean: float | None = Field(None, gt=0, lt=120)
     age_min: float | None = Field(None, ge=0, lt=120)
     age_max: float | None = Field(None, gt=0, lt=120)
-
-    @field_validator("terms")
-    @classmethod
-    def _terms(cls, v):
-        return [_check_term("population", t) for t in v]
 
 
 class SeedMention(_Strict):
@@ -400,8 +373,8 @@ class Record(_Strict):
 
     id: str
     citation: Citation
-    design: str
-    country: list[str] = Field(default_factory=list)
+    design: DesignId
+    country: list[CountryId] = Field(default_factory=list)
     population: Population | None = None
     duration: Quantity | None = None
     arms: list[Arm] = Field(default_factory=list)
@@ -426,16 +399,6 @@ class Record(_Strict):
         if not _ID_RE.match(v):
             raise ValueError(f"id {v!r} must be lower case letters, digits and '_' (e.g. braam2003)")
         return v
-
-    @field_validator("design")
-    @classmethod
-    def _design(cls, v):
-        return _check_term("design", v)
-
-    @field_validator("country")
-    @classmethod
-    def _country(cls, v):
-        return [_check_term("country", c) for c in v]
 
     @field_validator("duration")
     @classmethod
