@@ -153,6 +153,7 @@ def build(records: list[Record], digest: str, url: str | None = None) -> Engine:
             with eng.begin() as conn:
                 _fill(conn, records, digest)
             eng.dispose()
+            os.chmod(tmp, 0o644)  # mkstemp makes 0600; the store holds only public evidence
             os.replace(tmp, target)  # readers see the old file or the new one, never half of one
         finally:
             if os.path.exists(tmp):

@@ -19,6 +19,11 @@ from kbone.errors import KboneInputError, Problem
 from kbone.paths import data_path
 
 KINDS = ("form", "outcome", "population", "design", "agent", "unit", "country")
+# Attributes each kind may carry besides id/en/zh/synonyms; anything else is a typo (or an unquoted
+# comma inside a YAML flow mapping, which silently splits a label into a bogus key).
+ATTRS = {"form": {"group", "molar_mass_g_per_mol", "parent_of"}, "outcome": {"group", "site", "unit", "better"},
+         "population": set(), "design": {"evidence_start"}, "agent": set(), "unit": {"dimension", "factor"},
+         "country": {"region"}}
 
 
 class Term(BaseModel):
@@ -186,6 +191,10 @@ def vocab() -> Vocabulary:
             bad = [x for x in (base.get("id"), *syn) if not isinstance(x, str)]
             if bad:  # YAML 1.1 reads NO, y, n … as booleans: quote them
                 raise ValueError(f"{path.name}: non-text id or synonym {bad!r} in term {base.get('en')!r}; quote it")
+            unknown = set(raw) - ATTRS[kind]
+            if unknown:
+                raise ValueError(f"{path.name}: term {base.get('id')!r} has unknown keys {sorted(unknown)}; "
+                                 "quote labels that contain commas")
             terms.append(Term(kind=kind, synonyms=syn, attrs=raw, **base))
         iu_ug.update(doc.get("iu_ug", {}) or {})
     return Vocabulary(terms, iu_ug)

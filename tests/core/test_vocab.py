@@ -73,3 +73,17 @@ def test_incompatible_units_and_unknown_terms_raise_with_suggestions():
 
 def test_normalize_key_folds_width_and_case():
     assert normalize_key("ＭＫ－４") == normalize_key("mk 4") == "mk4"
+
+
+def test_labels_with_commas_are_whole():
+    # an unquoted comma in a YAML flow mapping once cut these labels short
+    v = vocab()
+    assert v.get("outcome", "bone_turnover").en == "bone turnover markers (CTX, NTX, P1NP, BSALP)"
+    assert v.get("agent", "minerals").en == "minerals (magnesium, zinc)"
+
+
+def test_version_flag(cli):
+    from kbone import __version__
+
+    code, out, _ = cli("--version")
+    assert code == 0 and out.strip() == __version__
