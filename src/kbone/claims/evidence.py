@@ -135,6 +135,14 @@ def taint(rec: Record, by_id: dict[str, Record]) -> tuple[str | None, list[str]]
     return None, []
 
 
+def superseded(rec: Record) -> list[Outcome]:
+    """Whole-sample outcomes replaced by a correction of the same outcome (subgroup "correction: …", e.g.
+    Mott 2019's clinical-fracture OR 0.72 → 0.74 with YOPS removed); the same rule as
+    :func:`kbone.evidence.grade._pick_outcome`, so claims quote what grading uses."""
+    corrected = {o.outcome for o in rec.outcomes if (o.subgroup or "").lower().startswith("correction")}
+    return [o for o in rec.outcomes if o.outcome in corrected and not o.subgroup]
+
+
 @dataclass
 class Finding:
     record: Record
@@ -166,6 +174,7 @@ class EvidenceBase:
         self.dcls = {r.id: design_class(r.design) for r in self.records}
         self.pops = {r.id: list(r.population.terms) if r.population else [] for r in self.records}
         self.groups = {r.id: {outcome_group(o.outcome) for o in r.outcomes} for r in self.records}
+        self.superseded = {(r.id, o.id) for r in self.records for o in superseded(r)}
 
     def dclass(self, rec: Record) -> str:
         return self.dcls.get(rec.id) or design_class(rec.design)
@@ -198,6 +207,8 @@ class EvidenceBase:
             if not self.disease_compatible(populations, r):
                 continue
             for o in r.outcomes:
+                if (r.id, o.id) in self.superseded:
+                    continue
                 if o.outcome in specific:
                     level = "outcome"
                 elif outcome_group(o.outcome) in grp:

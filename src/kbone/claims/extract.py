@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from kbone.claims.models import Claim, Number, Parts, Reference, Sentence, StudyMention
 from kbone.claims.normalize import Normalized, norm_rules
-from kbone.claims.rules import lexicon, patterns, trie_regex
+from kbone.claims.rules import foods, lexicon, patterns, trie_regex
 from kbone.claims.tokenize import token_bounds
 from kbone.vocab import vocab
 
@@ -423,6 +423,11 @@ def analyse_sentence(sent: Sentence, norm: Normalized, hits: list[TermHit] | Non
     if re.search(r"(?<=[补缺])K(?![A-Za-z0-9])", clean) and "K" not in p.forms:
         p.forms.append("K")
     p.forms = _specific_forms(p.forms)
+    if not p.forms:  # "每天吃纳豆…": a vitamin K-rich food stands for the form it carries
+        found = [(fid, form) for s_, e_, fid, form in foods().find(clean)
+                 if not (_CJK.search(clean[s_:e_]) and e_ - s_ <= 2 and not _on_word_boundary(clean, s_, e_))]
+        p.foods = list(dict.fromkeys(fid for fid, _ in found))
+        p.forms = _specific_forms([form for _, form in found])
     groups = []
     for o in p.outcomes:
         g = vocab().get("outcome", o).get("group")
@@ -447,7 +452,7 @@ def analyse_sentence(sent: Sentence, norm: Normalized, hits: list[TermHit] | Non
         p.exposure = "intervention"
     elif pats.cue["status_cues"].search(clean):
         p.exposure = "status"
-    p.causal = bool(re.search(r"导致|引起|造成|使得|会让|cause|leads? to", clean))
+    p.causal = bool(pats.cue["causal_cues"].search(clean))
     for comp, rx in pats.comparators.items():
         if rx.search(clean):
             p.comparator = comp
@@ -547,7 +552,7 @@ def extract(norm: Normalized) -> Extraction:
             off = sentences[j].clean_start
             per_sentence[j].append(TermHit(h.kind, h.id, h.start - off, h.end - off, h.surface))
     analysed = [analyse_sentence(s, norm, hs) for s, hs in zip(sentences, per_sentence, strict=True)]
-    form_counts = Counter(f for p, _ in analysed for f in p.forms)
+    form_counts = Counter(f for p, _ in analysed if not p.foods for f in p.forms)
     group_counts = Counter(g for p, _ in analysed for g in p.outcome_groups if g in CLINICAL_GROUPS)
     doc_forms = [f for f, _ in form_counts.most_common(3)]
     doc_groups = [g for g, _ in group_counts.most_common(2)]
@@ -567,7 +572,7 @@ def extract(norm: Normalized) -> Extraction:
             if study is None and pats.cue["anaphora"].match(clean.lstrip()) and last_study and \
                     sent.index - last_study[0] <= 3:
                 study = last_study[1].model_copy(update={"kind": "anaphora"})
-        explicit_forms = bool(parts.forms)
+        explicit_forms = bool(parts.forms) and not parts.foods
         clinical = bool(set(parts.outcome_groups) & CLINICAL_GROUPS) or any(
             vocab().get("outcome", o).get("group") in CLINICAL_GROUPS for o in parts.outcomes)
         effect_cue = bool(pats.cue["effect_cues"].search(clean))
@@ -588,7 +593,7 @@ def extract(norm: Normalized) -> Extraction:
             continue
         if pats.cue["meta_statements"].match(clean) and ref is None and study is None:
             continue
-        if not explicit_forms and (clinical or parts.outcomes) and (effect_cue or numbers):
+        if not parts.forms and (clinical or parts.outcomes) and (effect_cue or numbers):
             inherited = None
             if pats.cue["pronouns"].search(clean) or re.match(r"^(?:其|它)(?!他|它|中)", clean):
                 inherited = ctx[2] if ctx and sent.index - ctx[0] <= 3 else doc_forms[:1]

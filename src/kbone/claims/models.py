@@ -51,6 +51,8 @@ class Parts(BaseModel):
 
     forms: list[str] = Field(default_factory=list)
     forms_inferred: bool = False
+    foods: list[str] = Field(default_factory=list, description="foods (data/claims/foods.yaml ids) read as the "
+                             "vitamin K exposure when no form is named; ``forms`` then holds their forms")
     outcomes: list[str] = Field(default_factory=list)
     outcome_groups: list[str] = Field(default_factory=list)
     populations: list[str] = Field(default_factory=list)

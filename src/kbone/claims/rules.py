@@ -88,6 +88,34 @@ def lexicon() -> dict[str, Any]:
     return _load("lexicon.yaml")
 
 
+class Foods:
+    """Foods as vitamin K exposures (``foods.yaml``): one regex over every food word, word → (food id, form)."""
+
+    def __init__(self) -> None:
+        from kbone.vocab import vocab
+
+        doc = _load("foods.yaml")
+        self.by_word: dict[str, tuple[str, str]] = {}
+        for f in doc.get("foods", []):
+            fid, form = f.get("id"), f.get("form")
+            if not fid or not vocab().has("form", form):
+                raise KboneInputError(Problem(file="data/claims/foods.yaml", field=f"foods.{fid}.form",
+                                              reason=f"unknown vitamin K form {form!r}",
+                                              fix="use a form id from data/vocab/forms.yaml (K1, MK-4, MK-7, K2 …)"))
+            for w in words(f):
+                self.by_word[w.lower()] = (fid, form)
+        self.regex = any_of(list(self.by_word))
+
+    def find(self, text: str) -> list[tuple[int, int, str, str]]:
+        """(start, end, food id, form) for each food word in ``text``."""
+        return [(m.start(), m.end(), *self.by_word[m.group(0).lower()]) for m in self.regex.finditer(text)]
+
+
+@lru_cache(maxsize=1)
+def foods() -> Foods:
+    return Foods()
+
+
 @lru_cache(maxsize=1)
 def messages() -> dict[str, dict[str, str]]:
     doc = _load("messages.yaml")
@@ -120,7 +148,7 @@ class Patterns:
             "effect_cues", "study_cues", "anaphora", "caution_cues", "advice_cues", "hedges", "mechanism_cues",
             "anticoagulants", "study_intro", "status_cues", "intervention_cues", "guideline_cues",
             "positive_quantities", "trial_description", "comparison_cues", "continuation", "pronouns",
-            "negative_quantities", "meta_statements")}
+            "negative_quantities", "meta_statements", "causal_cues")}
         self.direction = {k: any_of(words(v)) for k, v in lex["direction"].items()}
         self.outcome_groups = {g: any_of(words(v)) for g, v in lex["outcome_groups"].items()}
         self.group_aliases: dict[str, list[str]] = dict(lex.get("group_aliases", {}))

@@ -34,9 +34,17 @@ def tokenizer():
     for groups in (lex["outcome_groups"], lex["direction"]):
         for entry in groups.values():
             user.update(w for w in words(entry) if _CJK.search(w) and len(w) > 1)
+    for food in _load_foods():
+        user.update(w for w in words(food) if _CJK.search(w) and len(w) > 1)
     for w in sorted(user):
         tk.add_word(w, freq=max(tk.suggest_freq(w, tune=False), 1000))
     return tk
+
+
+def _load_foods() -> list[dict]:
+    from kbone.claims.rules import _load
+
+    return list(_load("foods.yaml").get("foods", []))
 
 
 def cut(text: str) -> list[str]:

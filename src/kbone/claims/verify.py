@@ -184,16 +184,69 @@ def _grade_cached(form: str, outcomes: tuple[str, ...], population: str | None, 
     return res.level
 
 
-def grade_of(claim: Claim, eb: EvidenceBase) -> str | None:
+@lru_cache(maxsize=1)
+def assess_questions() -> dict[str, tuple[str, ...]]:
+    """Outcome group → the outcome list kbone.assess grades for it (``data/rules/options.yaml`` goals).
+
+    A goal role whose outcomes all fall in one vocabulary group (bone ``primary`` = every fracture outcome,
+    ``secondary`` = the three BMD sites; oa ``primary`` = WOMAC) is the question assess asks for that group.
+    """
+    import yaml
+
+    from kbone.paths import data_path
+
+    try:
+        doc = yaml.safe_load(data_path("rules", "options.yaml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return {}
+    out: dict[str, tuple[str, ...]] = {}
+    for goal in (doc.get("goals") or {}).values():
+        for role in ("primary", "secondary"):
+            ids = tuple(goal.get(role) or [])
+            groups = {outcome_group(o) for o in ids}
+            if ids and len(groups) == 1 and None not in groups:
+                out.setdefault(groups.pop(), ids)
+    return out
+
+
+def grade_question(claim: Claim, eb: EvidenceBase) -> tuple[str, tuple[str, ...], str | None] | None:
+    """(form, outcomes, population) asked of :func:`kbone.evidence.grade.grade` for a claim.
+
+    The question is the one kbone.assess asks for the same outcome group, so a claim and an assessment on
+    the same (form, outcome) get the same grade: a group word ("fractures", "骨密度"; the outcome ids
+    ``fracture_any`` and ``*_unspecified`` stand for it) is graded on assess's outcome list for that group,
+    a named site or type ("vertebral fractures") on that outcome alone. Differences that remain are
+    differences of question: a claim naming no population is graded for any population (assess always
+    names the profile's: postmenopausal, women, men or oa), and a claim about vitamin K in general (``K``)
+    is graded over every form, which assess, asking per form, never does.
+    """
     p = claim.parts
     form = p.forms[0] if p.forms else "K"
-    outs = tuple(o for o in p.outcomes if not o.endswith("_unspecified") and outcome_group(o) in CLINICAL | {"marker", "coagulation"})
+    asked = assess_questions()
+    outs: list[str] = []
+    groups: list[str] = [x for x in p.outcome_groups if x in CLINICAL]
+    for o in p.outcomes:
+        grp = outcome_group(o)
+        if grp not in CLINICAL | {"marker", "coagulation"}:
+            continue
+        if _generic(o):
+            groups.append(grp)
+        else:
+            outs.append(o)
     if not outs:
-        outs = tuple(sorted(eb.expand_groups([x for x in p.outcome_groups if x in CLINICAL])))
+        for grp in sorted(eb.expand_groups(groups)):
+            outs.extend(o for o in asked.get(grp, ()) if o not in outs)
+        if not outs:
+            outs = sorted({o.outcome for r in eb.records for o in r.outcomes if outcome_group(o.outcome) in eb.expand_groups(groups)})
     if not outs:
         return None
     pop = next((x for x in p.populations if x in eb.disease), None)
-    return _grade_cached(form, outs, pop, len(eb.records))
+    return form, tuple(outs), pop
+
+
+def grade_of(claim: Claim, eb: EvidenceBase) -> str | None:
+    q = grade_question(claim, eb)
+    return _grade_cached(*q, len(eb.records)) if q else None
 
 
 # ---- number matching -----------------------------------------------------------------------------
@@ -252,6 +305,9 @@ def verify_claim(claim: Claim, eb: EvidenceBase | None = None, *, context=None) 
         v = Verdict(verdict="not_checkable", reason_en=en, reason_zh=zh)
     else:
         v = verify_effect(claim, eb)
+    if claim.parts.foods and kind in ("effect", "association"):
+        en, zh = msg("food_form", foods=", ".join(claim.parts.foods), forms="/".join(claim.parts.forms))
+        v.reason_en, v.reason_zh = f"{en} {v.reason_en}".strip(), f"{zh}{v.reason_zh}"
     if claim.attributed_to is not None and claim.attributed_to.journal:
         m = journals().lookup(claim.attributed_to.journal)
         if m.journal is None:
@@ -347,7 +403,10 @@ def _direction_verdict(claim: Claim, eb: EvidenceBase, F: list[Finding], top, co
                 parts.append(msg("association_not_cause"))
             if null_tm and p.exposure == "intervention":
                 add("trials_null", null_tm)
+            # rule: a causal claim resting on observational associations is partly supported at most
             verdict = "partly_supported" if p.causal else "supported"
+            if p.causal:
+                parts.append(msg("causal_observational"))
         elif fav_tm:
             add("trials_favour", fav_tm)
             verdict = "partly_supported"
@@ -373,6 +432,8 @@ def _direction_verdict(claim: Claim, eb: EvidenceBase, F: list[Finding], top, co
         elif fav_obs:
             add("observational_only", fav_obs)
             verdict = "partly_supported" if not intervention else "unsupported"
+            if p.causal and verdict == "partly_supported":
+                parts.append(msg("causal_observational"))
             if intervention:
                 parts.insert(0, msg("no_trial_effect", topic=top))
         else:
