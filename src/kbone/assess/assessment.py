@@ -188,7 +188,7 @@ def assess(profile: Profile, *, diary: str | Path | None = None, base_dir: Path 
         records = load_records()
     by_id = {r.id: r for r in records}
     intake = intake_for(profile, diary=diary, base_dir=base_dir)
-    alerts = evaluate(profile, intake.below_reference)
+    alerts = evaluate(profile, intake.below_reference, intake=intake)
     scr = screen(profile)
     if model:
         status, pm = model_status(profile, intake)

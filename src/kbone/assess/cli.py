@@ -37,7 +37,7 @@ def assess_cmd(
         return
     if profile is None:
         raise KboneInputError(Problem(field="PROFILE", reason="no profile given",
-                                      fix="kbone assess examples/seed004_knee_oa.yaml (or --schema for the format)"))
+                                      fix="kbone assess examples/profiles/seed004_knee_oa.yaml (or --schema for the format)"))
     for out in (html, pdf):
         if out is not None and out.exists() and out.is_dir():
             raise KboneInputError(Problem(field="--html/--pdf", reason=f"{out} is a folder", fix="give a file name"))

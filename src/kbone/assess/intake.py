@@ -47,8 +47,14 @@ class IntakeSummary(BaseModel):
     basis: str = Field(description="diary | frequency | given | none")
     source_file: str | None = None
     n_days: int | None = None
-    by_form_ug: dict[str, float] = Field(default_factory=dict, description="mean µg/day from food, by form id")
+    by_form_ug: dict[str, float | None] = Field(
+        default_factory=dict, description="mean µg/day from food, by form id; null = unknown (no food eaten has a value)")
     total_ug: float | None = None
+    daily_totals_ug: list[float] = Field(default_factory=list, description="diary: total vitamin K of each day, µg")
+    max_meal_mk7_ug: float | None = Field(None, description="diary: most MK-7 eaten at one meal, µg")
+    max_meal_mk7_food: str | None = Field(None, description="the food giving most MK-7 in the diary")
+    partial_forms: list[str] = Field(default_factory=list,
+                                     description="form ids (and 'total') counted from known values only: lower bounds")
     supplements_ug: dict[str, float] = Field(default_factory=dict, description="µg/day from supplements, by form id")
     references: list[ReferenceLine] = Field(default_factory=list)
     below_reference: bool | None = Field(None, description="below every verified reference intake (None = unknown)")
@@ -137,7 +143,9 @@ def intake_for(profile: Profile, *, diary: str | Path | None = None, base_dir: P
 
 def _summary_from(res, basis: str, supp: dict[str, float]) -> IntakeSummary:
     m = res.mean
-    by_form = {FORM_KEYS[k]: round(getattr(m, k), 2) for k in FORM_KEYS}
+    by_form = {FORM_KEYS[k]: (None if k in m.partial and getattr(m, k) == 0 else round(getattr(m, k), 2))
+               for k in FORM_KEYS}
+    partial = [FORM_KEYS[k] for k in FORM_KEYS if k in m.partial] + (["total"] if "total" in m.partial else [])
     lines = _reference_lines(res.reference)
     contribs = [Contributor(name=Text(en=c.name_en or (c.name_zh or c.food_id), zh=c.name_zh or c.name_en or c.food_id),
                             ug_per_day=round(c.share_of_total * m.total, 2),
@@ -147,7 +155,12 @@ def _summary_from(res, basis: str, supp: dict[str, float]) -> IntakeSummary:
     if res.unknown:
         notes.append(Text(en=f"{len(res.unknown)} food(s) lack values for some forms; intake counts only known values.",
                           zh=f"{len(res.unknown)} 种食物部分形式缺少数据；摄入量只计已知数值。"))
+    mk7_meal = max((x.amounts.mk7 for x in res.meals), default=None)
+    mk7_top = max(res.contributors, key=lambda c: c.amounts.mk7, default=None)
+    mk7_food = (mk7_top.name_zh or mk7_top.name_en) if mk7_top is not None and mk7_top.amounts.mk7 > 0 else None
     return IntakeSummary(available=True, basis=basis, source_file=res.source_file, n_days=res.n_days or None,
-                         by_form_ug=by_form, total_ug=round(m.total, 2), supplements_ug=supp, references=lines,
+                         daily_totals_ug=[round(d.total, 2) for d in res.days], max_meal_mk7_ug=mk7_meal,
+                         max_meal_mk7_food=mk7_food,
+                         by_form_ug=by_form, total_ug=round(m.total, 2), partial_forms=partial, supplements_ug=supp, references=lines,
                          below_reference=_below(lines), contributors=contribs, notes=notes,
                          assumptions=list(res.assumptions), data_sources=sorted(set(res.sources.values())))

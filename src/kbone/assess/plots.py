@@ -54,7 +54,7 @@ def intake_plot(intake: IntakeSummary, lang: str) -> str | None:
         for i, (_name, forms) in enumerate(rows):
             left = 0.0
             for f, ug in forms.items():
-                if ug <= 0:
+                if ug is None or ug <= 0:
                     continue
                 lbl = v.label("form", f, lang) if f not in seen else None
                 seen.add(f)

@@ -15,6 +15,7 @@ from functools import lru_cache
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 from rich.console import Console
+from rich.markup import escape as escape_markup
 from rich.panel import Panel
 from rich.table import Table
 
@@ -42,7 +43,9 @@ STATUS = {"option": ("option", "可选"), "prescription": ("prescription", "处�
 
 
 UNITS_ZH = {"percentage points": "个百分点", "% (95% prediction interval)": "%（95% 预测区间）",
-            "INR per +100 µg/day": "INR/每天+100微克"}
+            "INR per +100 µg/day": "INR/每天+100微克", "% vs control": "%（相对对照）"}
+OSTA_RISK = {"low": ("low risk", "低风险"), "medium": ("medium risk", "中风险"), "high": ("high risk", "高风险")}
+TIME_UNITS = {"weeks": ("weeks", "周"), "days": ("days", "天"), "years": ("years", "年"), "hours": ("hours", "小时")}
 
 
 def anchor(key: str) -> str:
@@ -162,7 +165,8 @@ def render_text(a: Assessment, lang: str, console: Console) -> None:
     console.rule(T("Vitamin K and bone health assessment", "维生素K与骨骼健康评估"))
     for al in a.alerts:
         if al.severity == "major":
-            console.print(Panel(f"{al.action(lang)}\n[dim]{al.mechanism(lang)}[/]",
+            extra = "".join(f"\n[italic]{escape_markup(n(lang))}[/]" for n in al.notes)
+            console.print(Panel(f"{al.action(lang)}\n[dim]{al.mechanism(lang)}[/]{extra}",
                                 title=f"[{SEV_STYLE['major']}] {severity_label('major', lang)} [/] {al.title(lang)}",
                                 border_style="red"))
     console.print(f"[bold]{T('Summary', '要点')}[/]")
@@ -174,14 +178,15 @@ def render_text(a: Assessment, lang: str, console: Console) -> None:
         for h in (("severity", "严重度"), ("evidence", "证据"), ("alert", "警示"), ("what to do", "怎么做")):
             t.add_column(T(*h))
         for al in rest:
+            notes = "".join(f"\n[italic]{escape_markup(n(lang))}[/]" for n in al.notes)
             t.add_row(f"[{SEV_STYLE[al.severity]}] {severity_label(al.severity, lang)} [/]", al.evidence_level,
-                      al.title(lang), al.action(lang))
+                      al.title(lang), al.action(lang) + notes)
         console.print(t)
     s = a.screening
     t = Table(title=T("Bone screening", "骨骼筛查"))
     t.add_column(T("measure", "指标"))
     t.add_column(T("result", "结果"))
-    t.add_row("OSTA", f"{s.osta.index:g} → {s.osta.risk}")
+    t.add_row("OSTA", f"{s.osta.index:g} → {pick(*OSTA_RISK[s.osta.risk], lang)}")
     if s.t_score.lowest is not None:
         t.add_row(T("lowest T-score", "最低T值"), f"{s.t_score.lowest:g} ({pick(*SITE_LABELS[s.t_score.lowest_site], lang)}) → "
                   f"{pick(*CATEGORY_LABELS[s.t_score.category], lang)}")
@@ -192,13 +197,22 @@ def render_text(a: Assessment, lang: str, console: Console) -> None:
     console.print(t)
     i = a.intake
     if i.available and i.total_ug is not None:
-        console.print(f"[bold]{T('Intake', '摄入')}[/]: {i.total_ug:.0f} µg/{T('day', '天')} "
-                      + ", ".join(f"{r.label(lang)} {r.percent:.0f}%" for r in i.references if r.percent is not None))
+        star = "*" if "total" in i.partial_forms else ""
+        forms = pick(", ", "，", lang).join(
+            f"{v.label('form', f, lang) if v.has('form', f) else f} "
+            + ("—" if ug is None else f"{ug:.0f}" + ("*" if f in i.partial_forms else "")) for f, ug in i.by_form_ug.items())
+        rest = (f"{i.total_ug:.0f}{star} µg/{T('day', '天')} " + (T(f"({forms}) ", f"（{forms}）") if forms else "")
+                + ", ".join(f"{r.label(lang)} {r.percent:.0f}%" for r in i.references if r.percent is not None))
+        console.print(f"[bold]{T('Intake', '摄入')}[/]: {escape_markup(rest)}")
+        if i.partial_forms:
+            console.print("  " + T("* lower bound: some foods have no value for this form; — unknown (not zero).",
+                                   "* 下限值：部分食物缺少该形式的数据；— 未知（并非零）。"), style="dim", markup=False)
     else:
         console.print(f"[bold]{T('Intake', '摄入')}[/]: " + " ".join(n(lang) for n in i.notes), markup=True)
     if a.status.inr_evidence:
         e = a.status.inr_evidence
         console.print(f"{e.label(lang)}: {e.value:g} ({e.record})")
+    _model_text(a, lang, console)
     t = Table(title=T("Options (evidence grade, records)", "可选方案（证据等级，记录）"), show_lines=True)
     for h in (("option", "方案"), ("status", "状态"), ("grade", "证据等级"), ("records", "记录")):
         t.add_column(T(*h))
@@ -206,5 +220,48 @@ def render_text(a: Assessment, lang: str, console: Console) -> None:
         g = level_label(op.evidence_grade, lang) + (T(" · no trial evidence", " · 无试验证据") if op.no_trial_evidence else "")
         t.add_row(op.label(lang), pick(*STATUS[op.status], lang), g, ", ".join(op.records[:6]) + (" …" if len(op.records) > 6 else ""))
     console.print(t)
+    if a.assumptions:
+        console.print(f"[bold]{T('Assumptions', '假设')}[/]")
+        for x in a.assumptions:
+            console.print(f"  • {x(lang)}", style="dim", markup=False)
     console.print(f"[dim]{a.disclaimer(lang)}[/]")
-    _ = v
+
+
+def _model_text(a: Assessment, lang: str, console: Console) -> None:
+    """Model estimates in the terminal: %ucOC at the person's intake, INR sensitivity, end of each projection."""
+    st, v = a.status, vocab()
+
+    def T(en, zh):  # noqa: N802
+        return pick(en, zh, lang)
+
+    def iv(x, unit=""):
+        return f"{fmt(x.central)}{unit} ({fmt(x.low)}–{fmt(x.high)}{unit})"
+
+    if not st.available and not st.projections:
+        for n in st.notes:
+            console.print(f"[dim]{T('Model', '模型')}: {escape_markup(n(lang))}[/]")
+        return
+    t = Table(title=T("Model estimates (central, 5–95% of virtual people like you)",
+                      "模型估计（中位值，与您相似的虚拟人群的5–95%范围）"))
+    t.add_column(T("estimate", "估计项"))
+    t.add_column(T("scenario", "情景"))
+    t.add_column(T("value", "数值"))
+    if st.ucoc:
+        t.add_row(T("ucOC (% of total osteocalcin)", "未羧化骨钙素（占总骨钙素%）"), T("your intake", "您目前的摄入"),
+                  iv(st.ucoc, "%"))
+    if st.inr_per_100ug:
+        t.add_row(T("INR change 2 weeks after +100 µg/day K1", "食物K1每天+100微克两周后INR变化"), T("your intake", "您目前的摄入"),
+                  iv(st.inr_per_100ug))
+    for p in st.projections:
+        if not p.points:
+            continue
+        last = p.points[-1]
+        name = v.label("outcome", p.outcome, lang) if v.has("outcome", p.outcome) else p.outcome
+        when = f"{fmt(float(last.t))} {pick(*TIME_UNITS.get(p.time_unit, (p.time_unit, p.time_unit)), lang)}"
+        unit = pick(p.unit, UNITS_ZH.get(p.unit, p.unit), lang)
+        t.add_row(f"{name} ({when})", p.scenario(lang),
+                  f"{fmt(last.central)} ({fmt(last.low)}–{fmt(last.high)}) {unit}")
+    if t.row_count:
+        console.print(t)
+    for n in st.notes:
+        console.print(f"  • {n(lang)}", style="dim", markup=False)

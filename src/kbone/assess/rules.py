@@ -25,7 +25,8 @@ SEVERITY_RANK = {"major": 0, "moderate": 1, "minor": 2, "info": 3}
 SEVERITY_LABELS = {"major": ("Major", "严重"), "moderate": ("Moderate", "中度"), "minor": ("Minor", "轻度"),
                    "info": ("Information", "提示")}
 EVIDENCE_LEVELS = ("A", "B", "C", "D")
-WHEN_KEYS = {"drug_class", "condition", "vitamin_k_supplement", "low_intake", "min_duration_days", "supplement_min"}
+WHEN_KEYS = {"drug_class", "condition", "vitamin_k_supplement", "low_intake", "min_duration_days", "supplement_min",
+             "intake_range_min_ug", "meal_mk7_min_ug"}
 
 
 def severity_label(sev: str, lang: str = "en") -> str:
@@ -48,6 +49,8 @@ class When(BaseModel):
     low_intake: bool | None = None
     min_duration_days: float | None = None
     supplement_min: SupplementMin | None = None
+    intake_range_min_ug: float | None = Field(None, gt=0, description="diary: max - min daily vitamin K, µg/day")
+    meal_mk7_min_ug: float | None = Field(None, gt=0, description="diary: MK-7 eaten at one meal, µg")
 
     @field_validator("condition")
     @classmethod
@@ -75,6 +78,7 @@ class Rule(BaseModel):
     action: Text
     records: list[str] = Field(default_factory=list)
     sources: list[Source] = Field(min_length=1)
+    assumption: Text | None = Field(None, description="what in the rule (e.g. a threshold) is not sourced")
 
 
 class Trigger(BaseModel):
@@ -136,6 +140,9 @@ class RuleContext:
 
     profile: Profile
     intake_below_reference: bool | None = None
+    daily_totals_ug: list[float] | None = None
+    max_meal_mk7_ug: float | None = None
+    max_meal_mk7_food: str | None = None
 
     @property
     def low_intake(self) -> bool:
@@ -179,6 +186,19 @@ def _holds(w: When, ctx: RuleContext, require_all: bool, trig: list[Trigger]) ->
                 trig.append(Trigger(kind="intake", id="below_reference", name="intake below reference"))
             trig += [Trigger(kind="condition", id=c, name=conditions()[c].en) for c in p.conditions
                      if conditions()[c].vk_status]
+    if w.intake_range_min_ug is not None:
+        days = ctx.daily_totals_ug or []
+        if len(days) < 2 or max(days) - min(days) < w.intake_range_min_ug:
+            return False
+        trig.append(Trigger(kind="intake", id="day_to_day_range",
+                            name=f"daily vitamin K {min(days):.0f}-{max(days):.0f} µg (range {max(days) - min(days):.0f} µg)"))
+    if w.meal_mk7_min_ug is not None:
+        mk7 = ctx.max_meal_mk7_ug
+        if mk7 is None or mk7 < w.meal_mk7_min_ug:
+            return False
+        trig.append(Trigger(kind="intake", id="meal_mk7",
+                            name=f"{mk7:.0f} µg MK-7 at one meal" + (f" ({ctx.max_meal_mk7_food})" if ctx.max_meal_mk7_food
+                                                                     else "")))
     if w.supplement_min is not None:
         sm = w.supplement_min
         hits = []
@@ -200,9 +220,13 @@ def _holds(w: When, ctx: RuleContext, require_all: bool, trig: list[Trigger]) ->
 
 
 def evaluate(profile: Profile, intake_below_reference: bool | None = None,
-             rule_list: list[Rule] | None = None) -> list[Alert]:
-    """All alerts for ``profile``, most severe first."""
+             rule_list: list[Rule] | None = None, intake=None) -> list[Alert]:
+    """All alerts for ``profile``, most severe first (``intake``: an IntakeSummary, for diary-based rules)."""
     ctx = RuleContext(profile, intake_below_reference)
+    if intake is not None:
+        ctx.daily_totals_ug = list(intake.daily_totals_ug) or None
+        ctx.max_meal_mk7_ug = intake.max_meal_mk7_ug
+        ctx.max_meal_mk7_food = intake.max_meal_mk7_food
     out: list[tuple[int, Alert]] = []
     for order, r in enumerate(rule_list if rule_list is not None else rules()):
         trig: list[Trigger] = []
@@ -214,6 +238,8 @@ def evaluate(profile: Profile, intake_below_reference: bool | None = None,
         if intake_below_reference is None and r.when.low_intake is None and _mentions_intake(r):
             notes.append(Text(en="dietary intake unknown: the low-intake version of this rule could not be checked",
                               zh="饮食摄入未知：无法核对本规则的低摄入情形"))
+        if r.assumption is not None:
+            notes.append(Text(en=f"Assumption: {r.assumption.en}", zh=f"假设：{r.assumption.zh}"))
         seen, uniq = set(), []
         for t in trig:
             if (t.kind, t.id) not in seen:

@@ -160,7 +160,12 @@ class PersonModel:
         self._runs: dict = {}
         habitual: dict[str, float] | None = None
         if intake.available and intake.by_form_ug:
-            habitual = {f: intake.by_form_ug.get(f, 0.0) for f in MODEL_FORMS}
+            habitual = {f: intake.by_form_ug.get(f) or 0.0 for f in MODEL_FORMS}
+            unknown = [f for f in MODEL_FORMS if f in intake.partial_forms]
+            if unknown:
+                self.notes.append(Text(en=f"Intake of {', '.join(unknown)} is only partly known (some foods have no "
+                                          "value); the model uses the known part.",
+                                       zh=f"{'、'.join(unknown)} 的摄入量仅部分已知（部分食物无数据）；模型按已知部分计算。"))
         elif intake.available and intake.total_ug is not None:
             habitual = {"K1": intake.total_ug, "MK-4": 0.0, "MK-7": 0.0}
             self.notes.append(Text(en="Intake was given as a total; the model treats it as K1.",

@@ -51,7 +51,9 @@ class FoodRecord:
 
     def content(self) -> FoodContent:
         known = [self.per100[f] for f in FORMS if self.per100[f] is not None]
-        return FoodContent(**{k: self.per100[k] for k in NUTRIENTS}, total_known=round(sum(known), 4))
+        partial = [f for f in ALL_FORMS if f in self.incomplete and self.per100[f] is not None]
+        return FoodContent(**{k: self.per100[k] for k in NUTRIENTS}, total_known=round(sum(known), 4),
+                           partial_forms=partial)
 
     def unknown_forms(self) -> list[str]:
         return [f for f in ALL_FORMS if self.per100[f] is None]

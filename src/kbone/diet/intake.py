@@ -258,18 +258,25 @@ def _summarise(table, index, diary, grams_dmf, items_per_day, date_info, entry_o
     food_grams: dict[str, float] = defaultdict(float)
     unknown_forms: dict[str, set[str]] = defaultdict(set)
     day_unknown: dict[str, set[str]] = defaultdict(set)
+    meal_unknown: dict[tuple[str, str], set[str]] = defaultdict(set)
+    food_partial: dict[str, set[str]] = defaultdict(set)
     for (d, meal, fid), g in grams_dmf.items():
         food = table.get(fid)
         vec = _vec(food, g)
         food_grams[fid] += g
         if g > 0:
-            day_unknown[d].update(food.incomplete)
+            inc = [k for k in food.incomplete if k in ALL_FORMS]
+            day_unknown[d].update(inc)
+            meal_unknown[(d, meal)].update(inc)
+            food_partial[fid].update(inc)
         dt, mt, ft = day_tot[d], meal_tot[(d, meal)], food_tot[fid]
         for i, v in enumerate(vec):
             if math.isnan(v):
                 if g > 0 and NUTRIENTS[i] in ALL_FORMS:
                     unknown_forms[fid].add(NUTRIENTS[i])
                     day_unknown[d].add(NUTRIENTS[i])
+                    meal_unknown[(d, meal)].add(NUTRIENTS[i])
+                    food_partial[fid].add(NUTRIENTS[i])
                 if NUTRIENTS[i] == "fat_g" and g > 0:
                     meal_fat_unknown.add((d, meal))
                 continue
@@ -288,7 +295,8 @@ def _summarise(table, index, diary, grams_dmf, items_per_day, date_info, entry_o
     grand = [sum(day_tot[d][i] for d in day_tot) for i in range(nf)]
     scale = per_day_factor / (n_days if basis == "diary" else 1)
     mean = FormAmounts(**{f: _r(grand[_IDX[f]] * scale) for f in ALL_FORMS},
-                       total=_r(sum(grand[_IDX[f]] for f in FORMS) * scale))
+                       total=_r(sum(grand[_IDX[f]] for f in FORMS) * scale),
+                       partial=_partial(set().union(*day_unknown.values()) if day_unknown else set()))
     grand_total = sum(grand[_IDX[f]] for f in FORMS)
     # contributors
     contributors = []
@@ -299,7 +307,8 @@ def _summarise(table, index, diary, grams_dmf, items_per_day, date_info, entry_o
         contributors.append(Contributor(
             food_id=fid, ndb_no=food.ndb_no, recipe=food.recipe, name_zh=e.name_zh, name_en=e.name_en,
             grams=_r(food_grams[fid] * scale), amounts=FormAmounts(**{f: _r(t[_IDX[f]] * scale) for f in ALL_FORMS},
-                                                                   total=_r(total * scale)),
+                                                                   total=_r(total * scale),
+                                                                   partial=_partial(food_partial.get(fid, set()))),
             share_of_total=round(total / grand_total, 4) if grand_total > 0 else 0.0, match_quality=e.match_quality,
             assumption=food.assumption, unknown_forms=sorted(unknown_forms.get(fid, ()), key=ALL_FORMS.index),
             sources={f: s for f, s in food.sources.items() if f in ALL_FORMS}))
@@ -329,7 +338,8 @@ def _summarise(table, index, diary, grams_dmf, items_per_day, date_info, entry_o
             fat = t[_IDX["fat_g"]]
             is_low = k_total >= min_k and fat < low
             en, zh = meal_labels(meal)
-            amounts = FormAmounts(**{f: _r(t[_IDX[f]]) for f in ALL_FORMS}, total=_r(k_total))
+            amounts = FormAmounts(**{f: _r(t[_IDX[f]]) for f in ALL_FORMS}, total=_r(k_total),
+                                  partial=_partial(meal_unknown.get((d, meal), set())))
             meals.append(MealFat(date=shown_of[d], meal=meal, meal_label_en=en, meal_label_zh=zh, fat_g=_r(fat),
                                  fat_complete=(d, meal) not in meal_fat_unknown, amounts=amounts, low_fat=is_low,
                                  note_en=facts["low_fat_note_en"].format(fat=fat, k=k_total, low=low) if is_low else "",
@@ -370,6 +380,12 @@ def _notes(facts, contributors, unknown, complete) -> tuple[list[str], list[str]
         en.append("Some foods are stand-ins (proxy): USDA lacks the food and a related one is used.")
         zh.append("部分食物为替代（proxy）：USDA 无该食物，以相近食物代替。")
     return en, zh
+
+
+def _partial(forms: set[str]) -> list[str]:
+    """Forms counted from known values only (some food lacks a value), plus 'total' when any counted form is."""
+    out = [f for f in ALL_FORMS if f in forms]
+    return out + (["total"] if any(f in forms for f in FORMS) else [])
 
 
 def _r(x: float) -> float:

@@ -2,7 +2,8 @@
 
 A recipe's value per 100 g is the ingredient-weighted sum of the known ingredient values. An ingredient without
 a value for a form is listed in ``incomplete`` (the dish value is then a lower bound); if no ingredient has a
-value the dish value is ``None``. Every recipe is an assumption-based composition and is marked as such.
+value, or the known ones add up to 0 while others are missing, the dish value is ``None`` (never a filled-in 0).
+Every recipe is an assumption-based composition and is marked as such.
 """
 
 from __future__ import annotations
@@ -53,10 +54,13 @@ def build_recipe(spec: dict, table: FoodTable, names: dict[str, str]) -> FoodRec
         known = [(n, fid, g) for n, fid, g in ingredients if table.get(fid).per100[k] is not None]
         missing = [n for n, fid, g in ingredients if table.get(fid).per100[k] is None]
         per100[k] = (sum(table.get(fid).per100[k] * g for _, fid, g in known) / total_g) if known else None
+        if k in ALL_FORMS and missing and not per100[k]:
+            # the known ingredients give 0 and others have no value: the dish value is unknown, not 0
+            per100[k] = None
         if k in ALL_FORMS:
             if missing and known:
                 incomplete[k] = missing
-            for _, fid, _ in known:
+            for _, fid, _ in (known if per100[k] is not None else []):
                 src = table.get(fid).sources.get(k)
                 if src is not None:
                     source_ids.setdefault(k, set()).add(src.source_id)

@@ -43,6 +43,13 @@ def _num(x: float | None, digits: int = 1) -> str:
     return "—" if x is None else f"{x:,.{digits}f}"
 
 
+def amt(x: float, partial: bool, digits: int = 1) -> str:
+    """An amount counted from known values only: '—' when nothing is known (0 so far), else 'x*' (a lower bound)."""
+    if partial and x == 0:
+        return "—"
+    return f"{x:,.{digits}f}" + ("*" if partial else "")
+
+
 def _food_label(name_zh: str | None, name_en: str, lang: str) -> str:
     if lang == "zh":
         return name_zh or name_en
@@ -70,19 +77,21 @@ def intake_report(r: IntakeResult, lang: str, top: int = 10) -> Group:
     for d in r.days:
         cells = []
         for f in (*FORMS, "total", "dihydro_k1"):
-            mark = ""
-            if f in d.incomplete_forms or (f == "total" and any(x in d.incomplete_forms for x in FORMS)):
-                mark, star = "*", True
-            cells.append(f"{getattr(d, f):,.1f}{mark}")
+            part = f in d.incomplete_forms or (f == "total" and any(x in d.incomplete_forms for x in FORMS))
+            star = star or part
+            cells.append(amt(getattr(d, f), part))
         t.add_row(d.date, *cells, f"{d.fat_g:,.1f}")
     mean_label = pick("mean / day", "每日平均", lang)
-    t.add_row(Text(mean_label, style="bold"), *[Text(f"{getattr(r.mean, f):,.1f}", style="bold")
+    star = star or bool(r.mean.partial)
+    t.add_row(Text(mean_label, style="bold"), *[Text(amt(getattr(r.mean, f), f in r.mean.partial), style="bold")
                                                   for f in (*FORMS, "total", "dihydro_k1")],
               Text(f"{r.mean_fat_g:,.1f}", style="bold"))
     parts.append(t)
     if star:
-        parts.append(Text(pick("* lower bound: some foods have no value for this form (see 'unknown values').",
-                               "* 下限值：部分食物缺少该形式的数据（见“未知数值”）。", lang), style="dim"))
+        parts.append(Text(pick("* lower bound: some foods have no value for this form (see 'unknown values'); "
+                               "— unknown: no food eaten has a value.",
+                               "* 下限值：部分食物缺少该形式的数据（见“未知数值”）；— 未知：所食食物均无数据。", lang),
+                          style="dim"))
 
     # reference comparison
     if r.reference:
@@ -126,13 +135,16 @@ def intake_report(r: IntakeResult, lang: str, top: int = 10) -> Group:
             label = _food_label(c.name_zh, c.name_en, lang)
             if c.match_quality in ("recipe", "proxy", "close"):
                 label += f" [{pick(*MATCH_LABEL[c.match_quality], lang)}]"
-            cells = [f"{getattr(a, f):,.1f}" + ("*" if f in c.unknown_forms else "") for f in FORMS]
-            ct.add_row(label, f"{c.grams:,.0f}", *cells, f"{a.total:,.1f}", f"{100 * c.share_of_total:.0f}%")
+            cells = [amt(getattr(a, f), f in a.partial or f in c.unknown_forms) for f in (*FORMS, "total")]
+            ct.add_row(label, f"{c.grams:,.0f}", *cells, f"{100 * c.share_of_total:.0f}%")
             k2 = [f"{fl(f, lang)} {short_source(s.source_id)} ({ql(s.quality, lang)})"
                   for f, s in c.sources.items() if f in ("mk4", "mk7", "mk_other") and s.source_id != "usda_sr28"]
             if k2:
                 k2_lines.append(f"  {c.name_zh or c.name_en}: " + "; ".join(k2))
         parts.append(ct)
+        if any(c.amounts.partial or c.unknown_forms for c in r.contributors[:top]):
+            parts.append(Text(pick("* lower bound (an ingredient has no value); — unknown (no value; not zero).",
+                                   "* 下限值（部分配料无数据）；— 未知（无数据，并非零）。", lang), style="dim"))
         parts.append(Text(pick("K1 (and most MK-4): USDA SR28. Menaquinone values from the literature:",
                                "K1（及多数 MK-4）：USDA SR28。文献中的甲萘醌数值：", lang), style="dim"))
         for line in k2_lines:
@@ -235,9 +247,9 @@ def candidates_table(query: str, cands: list[Candidate], lang: str) -> Table:
             note.append(pick(*MATCH_LABEL[c.match_quality], lang) + (f": {c.note}" if c.note else ""))
         note += mk
         t.add_row(str(i), label, c.ndb_no or pick("recipe", "配方", lang), f"{c.score:g}",
-                  *[_num(getattr(p, f)) for f in FORMS], "; ".join(note)[:160])
-    t.caption = pick("vitamin K per 100 g (µg); — = no value in the data (not zero)",
-                     "每100克维生素K含量（微克）；— 表示无数据（并非零）", lang)
+                  *[_num(getattr(p, f)) + ("*" if f in p.partial_forms else "") for f in FORMS], "; ".join(note)[:160])
+    t.caption = pick("vitamin K per 100 g (µg); — = no value in the data (not zero); * = lower bound (an ingredient "
+                     "has no value)", "每100克维生素K含量（微克）；— 表示无数据（并非零）；* 下限值（部分配料无数据）", lang)
     return t
 
 
@@ -254,11 +266,15 @@ def food_detail(c: Candidate, alternatives: list[dict], portions: list, ingredie
         t.add_column(col)
     for f in ALL_FORMS:
         s = c.sources.get(f)
-        t.add_row(fl(f, lang), _num(getattr(c.per_100g, f)) + " µg", short_source(s.source_id) if s else "—",
+        mark = "*" if f in c.per_100g.partial_forms else ""
+        t.add_row(fl(f, lang), _num(getattr(c.per_100g, f)) + mark + " µg", short_source(s.source_id) if s else "—",
                   ql(s.quality, lang) if s else pick("no value", "无数据", lang), (s.basis or s.note)[:90] if s else "")
     t.add_row(pick("fat", "脂肪", lang), _num(c.per_100g.fat_g, 2) + " g", "USDA SR28", "", "")
     t.add_row(pick("energy", "能量", lang), _num(c.per_100g.energy_kcal, 0) + " kcal", "USDA SR28", "", "")
     parts.append(t)
+    if c.per_100g.partial_forms or any(getattr(c.per_100g, f) is None for f in ALL_FORMS):
+        parts.append(Text(pick("— = no value in the data (not zero); * = lower bound: some ingredients have no value",
+                               "— 表示无数据（并非零）；* 下限值：部分配料无数据", lang), style="dim"))
     if alternatives:
         at = Table(title=pick("Other published values (not used)", "其他已发表数值（未采用）", lang))
         for col in (pick("form", "形式", lang), "µg/100 g", pick("source", "来源", lang), pick("why not used", "未采用原因", lang)):

@@ -42,6 +42,9 @@ class FormAmounts(_Model):
     mk_other: float = 0.0
     total: float = 0.0
     dihydro_k1: float = 0.0
+    partial: list[str] = Field(default_factory=list,
+                               description="keys (forms, 'total') whose amount counts only known values because some "
+                                           "food eaten has no value: a lower bound, unknown when it is 0")
 
 
 class FoodContent(_Model):
@@ -52,6 +55,8 @@ class FoodContent(_Model):
     mk7: float | None = None
     mk_other: float | None = None
     total_known: float = Field(0.0, description="sum of the known forms, µg/100 g (a lower bound if any is None)")
+    partial_forms: list[str] = Field(default_factory=list,
+                                     description="recipes: forms whose value is a lower bound (an ingredient has no value)")
     dihydro_k1: float | None = None
     fat_g: float | None = None
     energy_kcal: float | None = None
