@@ -90,7 +90,8 @@ def residual_table(P: dict) -> list[dict]:
             p = t["parameter"]
             rows.append({"id": t["id"], "stage": t["stage"], "used_in_fit": True, "kind": "prior",
                          "predicted": round(cal.value(P, p["spec"], p["name"]), 6),
-                         "observed": round(cal.value(P, p["towards"]["spec"], p["towards"]["name"]), 6),
+                         "observed": round(cal.value(P, p["towards"]["spec"], p["towards"]["name"])
+                                           if "towards" in p else float(t["value"]), 6),
                          "z": round(z, 3), "source": t["source"]})
             continue
         pred = cal.predict(t, P)
@@ -110,14 +111,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stage", choices=cal.STAGES, help="refit only this stage (others from fitted.yaml)")
     ap.add_argument("--from-stage", choices=cal.STAGES, help="refit this stage and the ones after it")
     ap.add_argument("--dry-run", action="store_true", help="print, do not write fitted.yaml")
+    ap.add_argument("--residuals-only", action="store_true",
+                    help="keep the fitted values, recompute the residual table (after editing checks)")
     args = ap.parse_args(argv)
     use_fitted(True)
-    partial = args.stage or args.from_stage
+    partial = args.stage or args.from_stage or args.residuals_only
     P: dict = copy.deepcopy(fitted().get("parameters") or {}) if partial else {}
     # a full run starts from the values in the spec files, never from an earlier fit
     use_fitted(False)
     ts_all = targets()
     for stage in cal.STAGES:
+        if args.residuals_only:
+            break
         if args.stage and stage != args.stage:
             continue
         if args.from_stage and cal.STAGES.index(stage) < cal.STAGES.index(args.from_stage):

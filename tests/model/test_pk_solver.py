@@ -144,3 +144,15 @@ def test_solvers_know_nothing_of_vitamin_k():
         text = (root / name).read_text(encoding="utf-8").lower()
         for word in ("vitamin", "warfarin", "phylloquinone", "menaquinone", "mk-7", "osteocalcin"):
             assert word not in text, f"{name} mentions {word}"
+
+
+def test_unobserved_modes_are_skipped_without_changing_outputs():
+    # gut → central, plus an effect site driven by central that nothing observes
+    K = np.array([[[-1.0, 0.0, 0.0], [1.0, -0.1, 0.0], [0.0, 0.05, -0.05]]])
+    prob = LinearProblem(K, np.zeros((1, 3)), [Bolus(float(t), 0, 1.0) for t in range(0, 96, 24)],
+                         [RateChange(0.0, 0, 0.2)])
+    t = np.linspace(0, 120, 61)
+    C = np.array([[0.0, 1.0, 0.0]])
+    full = solve(prob, t)[:, 1, 0]
+    part = solve(prob, t, C=C)[:, 0, 0]
+    assert np.max(np.abs(full - part)) < 1e-12

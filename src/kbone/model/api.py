@@ -9,7 +9,7 @@ vkorc1=None, intake=None, step_h=None) -> PKResult``
     and INR, with median and 5–95 % bands over a virtual population (``n`` > 1) — what ``kbone pk`` prints.
 
 ``steady_state_carboxylation(form, dose_ug_per_day, *, fat_g=None, baseline_intake=None, every_h=24,
-population="general", n=400, seed=0) -> CarboxylationResult``
+population="general", n=200, seed=0) -> CarboxylationResult``
     One exposure scale for all forms (issue 5, MBMA): the supplement's added extrahepatic vitamin K
     activity in K1-equivalent nmol/L, and the predicted relative change at steady state in ucOC
     (= %ucOC, total OC held constant), the ucOC/cOC ratio and dp-ucMGP, each as median and 5–95 %
@@ -47,7 +47,7 @@ from kbone.model.population import Population, make_population
 from kbone.model.scenario import Scenario, run, summarise
 from kbone.model.warfarin import WarfarinModel
 
-RELEVANT_INR_CHANGE = 0.3   # assumption: 'clinically relevant' INR change (no numeric definition in the sources)
+RELEVANT_INR_CHANGE = 0.5   # assumption: 'clinically relevant' INR change (no numeric definition in the sources)
 
 
 class Band(BaseModel):
@@ -297,7 +297,7 @@ def _form_means(pop: Population, extra: dict[str, tuple[float, float, float | No
 
 def steady_state_carboxylation(form: str, dose_ug_per_day: float, *, fat_g: float | None = None,
                                baseline_intake: dict[str, float] | float | None = None, every_h: float = 24.0,
-                               population: str = "general", n: int = 400, seed: int | None = 0) -> CarboxylationResult:
+                               population: str = "general", n: int = 200, seed: int | None = 0) -> CarboxylationResult:
     """Predicted steady-state change in carboxylation markers for a daily supplement (see module docstring)."""
     form = resolve_form(form)
     dose = float(dose_ug_per_day)
@@ -394,7 +394,7 @@ def inr_sensitivity(delta_ug_per_day: float, form: str = "K1", *, source: str = 
         delta_inr=Band.of(d), fraction_fall_ge_0_3=float(np.mean(d <= -0.3)), fraction_fall_ge_0_5=float(np.mean(d <= -0.5)),
         fraction_rise_ge_0_3=float(np.mean(d >= 0.3)), days_to_90pct=days90, warfarin_dose_mg=Band.of(dose), n=pop.n,
         notes=["model estimate for information; INR must be monitored by the treating clinician",
-               f"'clinically relevant' change taken as ≥ {RELEVANT_INR_CHANGE} INR units (assumption)",
+               f"'clinically relevant' change: ≥ {RELEVANT_INR_CHANGE} INR units assumed (shares for ≥ 0.3 given too)",
                "vitamin K term calibrated to Khan 2004 and Theuwissen 2013 (acenocoumarol modelled as warfarin)"])
 
 

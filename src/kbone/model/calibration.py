@@ -221,7 +221,7 @@ def predict(t: dict, P: dict | None = None) -> float:
         return float(_profile(form, P, [Dose(0.0, d["dose_ug"], d.get("fat_g"))], np.array([0.0, d["at_h"]]))[1])
     if tid == "vendor_mk7_k1_auc_ratio":
         return mean_concentration("MK-7", P, d["dose_ug"]) / mean_concentration("K1", P, d["dose_ug"])
-    if t["stage"] == "pd" or tid == "schurgers2007_mk7_more_complete_carboxylation":
+    if t["stage"] == "pd":
         return _predict_pd(t, P)
     if tid == "khan_inr_per_100ug":
         diet = d["diet"]
@@ -254,7 +254,7 @@ def _predict_pd(t: dict, P: dict) -> float:
     if t["id"] == "schurgers2007_mk7_more_complete_carboxylation":
         k1 = _markers(P, activity(P, "ext", {"K1": 100, "MK-7": 1.4}, {"K1": (d["dose_ug_per_day"], 24.0, False)}))
         mk7 = _markers(P, activity(P, "ext", {"K1": 100, "MK-7": 1.4}, {"MK-7": (d["dose_ug_per_day"], 24.0, False)}))
-        return k1["ucoc_percent"] - mk7["ucoc_percent"]
+        return 1.0 - mk7["ucoc_percent"] / k1["ucoc_percent"]
     base = _markers(P, activity(P, "ext", diet), e_vka)[d["marker"]]
     if "form" not in d:
         return base
@@ -288,8 +288,6 @@ def relevant_fraction(P, form, daily, inr, fall, n=400, seed=7) -> float:
 def residual(t: dict, pred: float) -> float:
     """Standardised residual of ``pred`` for target ``t`` (0 inside a one-sided bound)."""
     kind = t.get("kind", "point")
-    if kind == "ordering":
-        return 0.0 if pred > 0 else -1.0
     scale = t.get("scale", "abs")
     sd = float(t.get("sd", 1.0))
     if scale == "log":
@@ -306,7 +304,8 @@ def residual(t: dict, pred: float) -> float:
 
 
 def prior_residual(t: dict, P: dict) -> float:
+    """Log-scale pull of a parameter towards another parameter (``towards``) or a stated ``value``."""
     p = t["parameter"]
     v = value(P, p["spec"], p["name"])
-    to = value(P, p["towards"]["spec"], p["towards"]["name"])
+    to = value(P, p["towards"]["spec"], p["towards"]["name"]) if "towards" in p else float(t["value"])
     return float((np.log(v) - np.log(to)) / t["sd"])

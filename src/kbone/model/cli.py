@@ -152,9 +152,9 @@ def _print(res, lang: str, plot: Path | None) -> None:
     t.add_column(pick("change at end", "终末变化", lang))
     s = res.summary
     c = s["concentration_nmol_l"]
+    at = "" if res.every_h else pick(f" at {c['tmax_h']['median']:.1f} h", f"（{c['tmax_h']['median']:.1f} 小时）", lang)
     t.add_row(pick(f"plasma {res.form} (nmol/L)", f"血浆{res.form}（nmol/L）", lang), _band(c["baseline"], 3),
-              _band(c["peak"], 3) + pick(f" at {c['tmax_h']['median']:.1f} h", f"（{c['tmax_h']['median']:.1f} 小时）", lang),
-              _band(c["mean_last_day"], 3), "")
+              _band(c["peak"], 3) + at, _band(c["mean_last_day"], 3), "")
     for key, en, zh in (("ucoc_percent", "%ucOC", "未羧化骨钙素 %ucOC"),
                         ("ucoc_coc_ratio", "ucOC/cOC", "ucOC/cOC 比值"),
                         ("dp_ucmgp_pmol_l", "dp-ucMGP (pmol/L)", "dp-ucMGP（pmol/L）"),

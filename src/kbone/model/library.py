@@ -16,6 +16,12 @@ from kbone.errors import KboneInputError, Problem
 from kbone.model.spec import ModelSpec, load_spec_file
 from kbone.paths import data_path
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _yaml_load(text: str):
+    return yaml.load(text, Loader=_LOADER)  # noqa: S506 - safe loader (C version when available)
+
 FORMS: tuple[str, ...] = ("K1", "MK-4", "MK-7")
 FITTED_FILE = "fitted.yaml"
 _USE_FITTED = [True]
@@ -55,7 +61,7 @@ def fitted() -> dict:
     p = model_dir() / FITTED_FILE
     if not _USE_FITTED[0] or not p.exists():
         return {}
-    return yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    return _yaml_load(p.read_text(encoding="utf-8")) or {}
 
 
 def fitted_values(name: str) -> dict[str, float]:
@@ -78,13 +84,13 @@ def pk_spec(form: str) -> ModelSpec:
 
 @lru_cache(maxsize=1)
 def populations() -> dict:
-    return yaml.safe_load((model_dir() / "populations.yaml").read_text(encoding="utf-8"))["profiles"]
+    return _yaml_load((model_dir() / "populations.yaml").read_text(encoding="utf-8"))["profiles"]
 
 
 @lru_cache(maxsize=1)
 def targets() -> list[dict]:
     """Published points used for calibration and checks (``targets.yaml``)."""
-    return yaml.safe_load((model_dir() / "targets.yaml").read_text(encoding="utf-8"))["targets"]
+    return _yaml_load((model_dir() / "targets.yaml").read_text(encoding="utf-8"))["targets"]
 
 
 def clear_caches() -> None:

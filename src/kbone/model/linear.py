@@ -145,9 +145,20 @@ class LinearSystem:
             self.Vi = np.ascontiguousarray(np.transpose(Vi, (1, 2, 0)))   # (m_z, m_x, n)
         self._cache: dict[float, tuple] = {}
 
+    def restricted(self, modes: np.ndarray) -> LinearSystem:
+        """The same system keeping only the given modes (modal form): modes that no observation reads and
+        that feed nothing observed can be dropped, since modes evolve independently."""
+        sub = object.__new__(LinearSystem)
+        sub.K, sub.n, sub.m, sub.modal = self.K, self.n, int(np.sum(modes)), True
+        sub.lam = np.ascontiguousarray(self.lam[modes])
+        sub.V = np.ascontiguousarray(self.V[:, modes, :])
+        sub.Vi = np.ascontiguousarray(self.Vi[modes])
+        sub._cache = {}
+        return sub
+
     # ---- propagators ---------------------------------------------------------------------------
     def propagators(self, dt: float):
-        key = round(float(dt), 9)
+        key = dt if type(dt) is float and dt == round(dt, 9) else round(float(dt), 9)
         p = self._cache.get(key)
         if p is None:
             if self.modal:
@@ -203,6 +214,19 @@ class LinearSystem:
             new += np.einsum("ijn,jn->in", G1, slope)
         return new
 
+    def propagate(self, z: np.ndarray, dt: float) -> np.ndarray:
+        """Homogeneous step: Φ z (in place in modal coordinates)."""
+        P = self.propagators(dt)[0]
+        if self.modal:
+            z *= P
+            return z
+        return np.einsum("ijn,jn->in", P, z)
+
+    def input_term(self, dt: float, u0: np.ndarray) -> np.ndarray:
+        """Γ0 u0: the effect over a step of a constant input u0 (internal coordinates)."""
+        G0 = self.propagators(dt)[1]
+        return G0 * u0 if self.modal else np.einsum("ijn,jn->in", G0, u0)
+
     # ---- steady states ------------------------------------------------------------------------
     def steady_state_infusion(self, rate: np.ndarray) -> np.ndarray:
         """State (n, m) at steady state under constant input ``rate`` (n, m): x = −K⁻¹ r."""
@@ -240,6 +264,12 @@ def iter_solve(prob: LinearProblem, t_out: np.ndarray, *, C: np.ndarray | None =
         C = np.asarray(C, dtype=float)
         C = C[:, :, None] if C.ndim == 2 else C          # (q, m) or (q, m, n)
     Cz = sys_.observation(C)
+    if sys_.modal and C is not None:
+        used = np.any(np.abs(Cz) > 1e-13 * np.max(np.abs(Cz)), axis=(0, 2))
+        if not np.all(used):                   # unobserved modes never influence the outputs: skip them
+            sys_ = sys_.restricted(used)
+            Cz = np.ascontiguousarray(Cz[:, used, :])
+            m = sys_.m
     grid = _grid(prob, t_out)
     out_idx = np.searchsorted(grid, t_out)
 
@@ -249,7 +279,7 @@ def iter_solve(prob: LinearProblem, t_out: np.ndarray, *, C: np.ndarray | None =
         bol.setdefault(int(np.searchsorted(grid, b.time)), []).append(b)
     units = {c: sys_.unit_input(c) for c in {b.cmt for b in prob.boluses} | {r.cmt for r in prob.rates}
              | {f.cmt for f in prob.forcings}}
-    rate_state = np.zeros((m, n))
+    rate_state = np.zeros((prob.m, n))       # compartment coordinates
     rate_events: dict[int, list[RateChange]] = {}
     for r in sorted(prob.rates, key=lambda r: r.time):
         rate_events.setdefault(int(np.searchsorted(grid, r.time)), []).append(r)
@@ -276,38 +306,61 @@ def iter_solve(prob: LinearProblem, t_out: np.ndarray, *, C: np.ndarray | None =
 
     z = sys_.to_internal(np.ascontiguousarray(prob.x0.T))
     u_internal = np.zeros((m, n)) if prob.rates else None
+    rate_version = 0
+    const_cache: dict[tuple, np.ndarray] = {}
+    bolus_cache: dict[tuple, np.ndarray] = {}     # a dose array shared by many boluses is transformed once
     f_k = forcing_at(0)
-    buf_t, buf_y = [], []
-    oi = 0
     T = len(t_out)
+    size = chunk if chunk else T
+    q = Cz.shape[0]
+    buf = np.empty((min(size, T), q, n))
+    buf_t: list[float] = []
+    oi = 0
+    last_dt, last_key = None, None
     for k in range(len(grid)):
         if k in rate_events:
             for r in rate_events[k]:
                 rate_state[r.cmt] += r.rate
             u_internal = np.einsum("ijn,jn->in", sys_.Vi, rate_state) if sys_.modal else rate_state.copy()
+            rate_version += 1
+            const_cache.clear()
         for b in bol.get(k, ()):
-            z += units[b.cmt] * b.amount
+            if isinstance(b.amount, np.ndarray):
+                key = (b.cmt, id(b.amount))
+                term = bolus_cache.get(key)
+                if term is None or term[0] is not b.amount:
+                    term = bolus_cache[key] = (b.amount, units[b.cmt] * b.amount)
+                z += term[1]
+            else:
+                z += units[b.cmt] * b.amount
         while oi < T and out_idx[oi] == k:
-            y = np.einsum("qjn,jn->qn", Cz, z)
+            np.einsum("qjn,jn->qn", Cz, z, out=buf[len(buf_t)])
             buf_t.append(t_out[oi])
-            buf_y.append(y)
             oi += 1
-            if chunk and len(buf_y) == chunk:
-                yield np.array(buf_t), np.stack(buf_y)
-                buf_t, buf_y = [], []
+            if len(buf_t) == size:
+                yield np.array(buf_t), buf.copy()
+                buf_t = []
+                buf = np.empty((min(size, T - oi), q, n)) if oi < T else buf
         if k + 1 == len(grid) or oi >= T:
             break
         dt = grid[k + 1] - grid[k]
+        if dt != last_dt:
+            last_dt, last_key = dt, round(float(dt), 9)
+        if f_k is None:       # constant inputs only: reuse Γ0 u for repeated step lengths
+            z = sys_.propagate(z, last_key)
+            if u_internal is not None:
+                ck = (last_key, rate_version)
+                c = const_cache.get(ck)
+                if c is None:
+                    c = const_cache[ck] = sys_.input_term(last_key, u_internal)
+                z += c
+            continue
         f_next = forcing_at(k + 1)
-        u0 = u_internal
-        slope = None
-        if f_k is not None:
-            u0 = f_k if u0 is None else u0 + f_k
-            slope = (f_next - f_k) / dt
-        z = sys_.step(z, dt, u0, slope)
+        u0 = f_k if u_internal is None else u_internal + f_k
+        z = sys_.step(z, dt, u0, (f_next - f_k) / dt)
         f_k = f_next
-    if buf_y:
-        yield np.array(buf_t), np.stack(buf_y)
+    if buf_t:
+        yield np.array(buf_t), buf[:len(buf_t)].copy()
 
 
 def solve(prob: LinearProblem, t_out: np.ndarray, *, C: np.ndarray | None = None,

@@ -15,7 +15,7 @@ import numpy as np
 
 from kbone.model.library import spec
 from kbone.model.population import Population
-from kbone.model.system import Individualised, Inputs
+from kbone.model.system import Individualised
 
 MARKERS = ("ucoc_percent", "ucoc_coc_ratio", "ucoc_ng_ml", "dp_ucmgp_pmol_l")
 
@@ -27,16 +27,14 @@ class Carboxylation:
         self.spec = spec("pd_carboxylation")
         self.model = Individualised(self.spec, pop.n, pop.parameters(self.spec, overrides))
 
-    def markers(self, act_ext: np.ndarray, e_vka: np.ndarray | float = 0.0) -> dict[str, np.ndarray]:
-        """Markers (T, n) from activity (T, n) (and warfarin inhibition, same shape or scalar)."""
+    def markers(self, act_ext: np.ndarray, e_vka: np.ndarray | float = 0.0,
+                names: tuple[str, ...] = MARKERS, dtype=None) -> dict[str, np.ndarray]:
+        """Markers (T, n) from activity (T, n) (and warfarin inhibition, same shape or scalar);
+        ``dtype=np.float32`` for large batches."""
         act_ext = np.atleast_2d(np.asarray(act_ext, dtype=float))
-        T = act_ext.shape[0]
         e = np.broadcast_to(np.asarray(e_vka, dtype=float), act_ext.shape)
-        times = np.arange(T, dtype=float)
-        inputs = Inputs(times if T > 1 else np.array([0.0, 1.0]),
-                        {"act_ext": act_ext if T > 1 else np.repeat(act_ext, 2, 0),
-                         "E_vka": e if T > 1 else np.repeat(e, 2, 0)})
-        return self.model.outputs({}, times, inputs, list(MARKERS))
+        return self.model.outputs({}, np.arange(act_ext.shape[0], dtype=float), {"act_ext": act_ext, "E_vka": e},
+                                  list(names), dtype=dtype)
 
 
 def relative_change(on: np.ndarray, off: np.ndarray) -> np.ndarray:

@@ -130,15 +130,27 @@ class FormPK:
         if per_dose == 0:
             st = {c: x0[None, :, k] for k, c in enumerate(self.model.spec.state_names)}
             return {k: v[0] for k, v in self.model.outputs(st, np.array([0.0]), None, list(names)).items()}
-        days = 14.0   # > 7 half-lives of the slowest (extrahepatic, 48 h) effect compartment
+        # Simulate until the compartments that feed back reach their periodic steady state (10 half-lives
+        # of the slowest of them, at least two intervals); observers (effect sites) follow exactly from the
+        # period average (Individualised.observer_means), so their slow equilibration need not be waited for.
+        obs = set(self.model.observers())
+        keep = [k for k in range(self.model.m) if k not in obs]
+        lam = np.abs(np.linalg.eigvals(self.model.K[:, keep][:, :, keep]).real)
+        slow = float(np.log(2) / max(np.min(lam), 1e-9))
+        days = float(np.ceil(max(2 * every_h, 10 * slow) / 24.0)) + 1.0
         times = np.arange(0.0, days * 24.0 - 1e-9, every_h)
         t = np.linspace(times[-1], times[-1] + every_h, 97)
-        out = self.run(t, [Dose(float(tt), per_dose, fat_g) for tt in times] if per_dose > 0 else [],
-                       diet=[(0.0, habitual)], x0=x0, names=names)
+        boluses, _ = self.inputs_for([Dose(float(tt), per_dose, fat_g) for tt in times])
+        st = self.model.solve(np.concatenate([[0.0], t]), boluses=boluses, rates=[diet], x0=x0)[1:]
+        r = np.zeros((self.n, self.model.m))
+        r[:, diet.cmt] = diet.rate
+        for k, v in self.model.observer_means(st, t, r).items():
+            st[:, k, :] = v[None, :]      # exact for outputs linear in the observers (act_ext, act_hep)
+        out = self.model.outputs(st, t, None, list(names))
         return {k: np.trapezoid(v, t, axis=0) / (t[-1] - t[0]) for k, v in out.items()}
 
     def diet_rate(self, time: float, intake_ug_per_day) -> RateChange:
-        """Dietary intake (µg/day, scalar or (n,)) as a zero-order input (nmol/h) from ``time`` on."""
+        """Dietary intake (µg/day, scalar or (n,)) as a zero-order input (nmol/h) added from ``time`` on."""
         r = ug_to_nmol(self.form, intake_ug_per_day) / 24.0
         return self.model.rate(time, "gut", r, FOOD=1.0)
 

@@ -192,7 +192,7 @@ def _run_batch(sc: Scenario, pop: Population, t_out: np.ndarray, doses: dict[str
         dose = wm.titrate(sc.target_inr, act_ref) if sc.target_inr is not None else np.full(n, sc.warfarin_mg)
         w = wm.simulate(t_out, dose, grid=grid, act_hep=act_hep, act_ref=act_ref)
         res.inr, res.e_vka, res.cw, res.warfarin_dose_mg = w["INR"], w["E_vka"], w["Cw"], dose
-        e_vka = w["E_vka"]
+        e_vka = w["E_ext"]        # extrahepatic carboxylation sees VKOR inhibition without the liver's rescue
     res.markers = Carboxylation(pop, sc.pd_overrides).markers(res.act_ext, e_vka)
     return res
 

@@ -38,6 +38,12 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 from kbone.errors import KboneInputError, Problem
 from kbone.model.expr import Expression, ExpressionError, compile_expression, evaluate_all
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _yaml_load(text: str):
+    return yaml.load(text, Loader=_LOADER)  # noqa: S506 - safe loader (C version when available)
+
 
 class Parameter(BaseModel):
     """One model parameter with its provenance. ``iiv_cv`` is the log-normal between-subject CV (0.3 = 30 %)."""
@@ -301,7 +307,7 @@ class ModelSpec(BaseModel):
 def load_spec_file(path: str | Path, overrides: dict[str, float] | None = None) -> ModelSpec:
     """Read a spec from YAML; ``overrides`` replace parameter values (used for fitted values)."""
     path = Path(path)
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = _yaml_load(path.read_text(encoding="utf-8"))
     if overrides:
         for k, v in overrides.items():
             if k in raw.get("parameters", {}):

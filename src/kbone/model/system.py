@@ -120,6 +120,48 @@ class Individualised:
 
         return term
 
+    def observers(self) -> list[int]:
+        """Compartments that feed nothing back: no flow or signal leaves them except elimination, no other
+        equation reads them, and their own nonlinear term (if any) does not read them. Their time average
+        at a periodic steady state follows from the others' (see :meth:`observer_means`)."""
+        sp = self.spec
+        readers: set[str] = set()
+        for c, e in sp.expressions("nonlinear").items():
+            readers |= {nm for nm in e.names if nm != c}
+            if c in e.names:
+                readers.add(c)
+        for e in sp.expressions("algebraic").values():
+            readers |= set(e.names)
+        out = []
+        for i, c in enumerate(sp.state_names):
+            if any(f.source == c and f.target is not None for f in sp.flows):
+                continue
+            if any(sg.source == c for sg in sp.signals) or c in readers:
+                continue
+            out.append(i)
+        return out
+
+    def observer_means(self, states: np.ndarray, t: np.ndarray, rates: np.ndarray) -> dict[int, np.ndarray]:
+        """Period averages (n,) of the observer compartments from the other states over one period.
+
+        At a periodic steady state the average of dx_i/dt is 0, so for an observer i
+        mean(x_i) = mean(inputs_i) / (−K_ii), inputs being everything in its equation but its own decay.
+        ``states`` (T, m, n) cover one period at ``t`` (T,); ``rates`` (n, m) constant zero-order inputs."""
+        obs = self.observers()
+        nl = self.nonlinear_term(None)
+        out: dict[int, np.ndarray] = {}
+        Kt = np.transpose(self.K, (1, 2, 0))                    # (m, m, n)
+        extra = np.stack([nl(float(tt), states[k]) for k, tt in enumerate(t)]) if nl is not None else 0.0
+        for i in obs:
+            row = Kt[i].copy()
+            decay = -row[i].copy()
+            row[i] = 0.0
+            inp = np.einsum("jn,tjn->tn", row, states) + rates[:, i][None, :]
+            if nl is not None:
+                inp = inp + extra[:, i, :]
+            out[i] = np.trapezoid(inp, t, axis=0) / (t[-1] - t[0]) / decay
+        return out
+
     def initial(self) -> np.ndarray:
         return self.spec.initial_state(self.ns, self.n)
 
@@ -214,17 +256,31 @@ class Individualised:
             part = solve(prob, t_out, C=C, system=self.system) if idx else np.zeros((len(t_out), 0, self.n))
         return self.outputs({c: part[:, k, :] for k, c in enumerate(need)}, t_out, inputs, names)
 
-    def outputs(self, states: np.ndarray | dict[str, np.ndarray], t_out: np.ndarray, inputs: Inputs | None = None,
-                names: list[str] | None = None) -> dict[str, np.ndarray]:
-        """Spec outputs (T, n) from states (T, m, n), or from a dict compartment → (T, n) (others taken as 0)."""
-        ns: dict[str, object] = {k: v[None, :] for k, v in self.ns.items()}
+    def outputs(self, states: np.ndarray | dict[str, np.ndarray], t_out: np.ndarray,
+                inputs: Inputs | dict[str, np.ndarray] | None = None,
+                names: list[str] | None = None, dtype=None) -> dict[str, np.ndarray]:
+        """Spec outputs (T, n) from states (T, m, n), or from a dict compartment → (T, n) (others taken as 0).
+
+        ``inputs`` is an :class:`Inputs` grid (interpolated at ``t_out``) or a dict of values already at
+        ``t_out``. ``dtype=np.float32`` evaluates in single precision (large output batches)."""
+        if dtype is not None:
+            ns_d = {k: v.astype(dtype) for k, v in self.ns.items()}
+            if isinstance(inputs, dict):
+                inputs = {k: np.asarray(v).astype(dtype) for k, v in inputs.items()}
+            if isinstance(states, dict):
+                states = {k: np.asarray(v).astype(dtype) for k, v in states.items()}
+        else:
+            ns_d = self.ns
+        ns: dict[str, object] = {k: v[None, :] for k, v in ns_d.items()}
         if isinstance(states, dict):
             for c in self.spec.state_names:
                 ns[c] = states.get(c, 0.0)
         else:
             for i, c in enumerate(self.spec.state_names):
                 ns[c] = states[:, i, :]
-        if inputs is not None:
+        if isinstance(inputs, dict):
+            ns.update(inputs)
+        elif inputs is not None:
             ns.update(inputs.at(np.asarray(t_out)))
         exprs = self.spec.expressions("outputs")
         if names is not None:

@@ -94,7 +94,8 @@ class WarfarinModel:
 
     # ---- time course -----------------------------------------------------------------------------
     def simulate(self, t_out: np.ndarray, dose_mg, *, grid: np.ndarray, act_hep: np.ndarray, act_ref) -> dict:
-        """INR, E_vka and Cw (T, n) at ``t_out``; ``act_hep`` (G, n) on ``grid`` (h), doses every ``tau``."""
+        """INR, E_vka (hepatic inhibition), E_ext (extrahepatic) and Cw (T, n) at ``t_out``; ``act_hep`` (G, n)
+        on ``grid`` (h), doses every ``tau``."""
         dose_mg = np.broadcast_to(np.asarray(dose_mg, float), (self.n,))
         i = self.pk.index("depot")
         unit = np.zeros((self.n, self.pk.m))
@@ -107,7 +108,7 @@ class WarfarinModel:
         e0 = self.mean_inhibition(dose_mg, act_ref, act_ref)
         a0 = np.repeat((1.0 - e0)[:, None], model.m, axis=1)
         inputs = Inputs(np.asarray(grid, float), {"Cw": cw, "act_hep": np.asarray(act_hep, float)})
-        out = model.solve_outputs(np.asarray(t_out, float), ["INR", "E_vka"], inputs=inputs, x0=a0)
+        out = model.solve_outputs(np.asarray(t_out, float), ["INR", "E_vka", "E_ext"], inputs=inputs, x0=a0)
         out["Cw"] = inputs.at(t_out)["Cw"]
         out["dose_mg"] = dose_mg
         return out
