@@ -78,7 +78,7 @@ class Server:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory", "kbone.web.app:create_app", "--host", "127.0.0.1",
              "--port", str(self.port), "--log-level", "info", *self.extra_args],
-            env=self.env(), stdout=log, stderr=subprocess.STDOUT, cwd=str(self.home))
+            env=self.env(), stdout=log, stderr=subprocess.STDOUT, cwd=str(self.home), preexec_fn=_die_with_parent)
         log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -108,6 +108,16 @@ class Server:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path and self.log_path.exists() else ""
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGKILL when the test process ends, so that no server outlives a killed test run."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
 
 
 def sqlite_url(home: Path) -> str:

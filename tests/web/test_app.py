@@ -222,6 +222,15 @@ def test_diary_entry_computes_intake(client):
     assert re.search(r'id="intake-total"><strong>482\.9 µg', r.text)
     r = client.post("/diary", data={"csrf": tok, "date_0": "2024-05-01", "food_0": "zzqqxx", "amount_0": "1 g"})
     assert r.status_code == 422 and 'role="alert"' in r.text
+    # the API: two days, 100 g and 50 g of raw spinach → mean (482.9 + 241.45) / 2 µg/day
+    diary = "date,meal,food,amount\n2024-05-01,lunch,\"spinach, raw\",100 g\n2024-05-02,dinner,\"spinach, raw\",50 g\n"
+    res = client.post("/api/v1/diet", json={"diary": diary, "profile": {"sex": "female", "age": 60}})
+    assert res.status_code == 200
+    body = res.json()
+    assert body["n_days"] == 2 and body["mean"]["k1"] == pytest.approx((482.9 + 241.45) / 2, abs=0.05)
+    assert any(ref["reference"]["authority"] for ref in body["reference"])
+    bad = client.post("/api/v1/diet", json={"diary": "date,meal,food,amount\n2024-05-01,lunch,zzqqxx,1 g\n"})
+    assert bad.status_code == 422 and bad.json()["problems"][0]["line"] == 2
 
 
 # ---- personal data stay out of the logs ---------------------------------------------------------------
@@ -288,22 +297,25 @@ DESIGN = {"name": "MK-7 two-year trial", "population": {"terms": ["postmenopausa
 
 
 @pytest.mark.slow
-def test_trial_page_and_api_agree_with_the_cli(client, cli, tmp_path):
-    f = tmp_path / "design.json"
-    f.write_text(json.dumps(DESIGN))
-    code, out, _ = cli("trial", "power", str(f), "--target", "0.8", "--json")
-    assert code == 0
-    want = json.loads(out)
+def test_trial_page_and_api_agree_with_the_library(client):
+    from kbone.model import trial
+    from kbone.web.routes.trial import FitOptions, fitted
+
     api = client.post("/api/v1/trial/power", json={"design": DESIGN, "target": 0.8}).json()
-    assert api["effect"] == pytest.approx(want["effect"]) and api["n_for_target"] == want["n_for_target"]
-    assert [p["n_per_arm"] for p in api["power_curve"]] == [p["n_per_arm"] for p in want["power_curve"]]
+    records, fit = fitted(FitOptions())  # the model as `kbone trial power` fits it (kept by the web cache)
+    want = trial.result(fit, trial.predict(fit, trial.load_design(DESIGN), records), target=0.8, curve=True)
+    assert api["effect"] == pytest.approx(want.effect) and api["n_for_target"] == want.n_for_target
+    assert api["pi_lower"] < api["effect"] < api["pi_upper"]
+    assert [p["n_per_arm"] for p in api["power_curve"]] == [p.n_per_arm for p in want.power_curve]
+    powers = [p["power"] for p in api["power_curve"]]
+    assert powers == sorted(powers)  # power grows with n
     page = client.get("/trial", params={"run": "1", "name": DESIGN["name"], "terms": "postmenopausal",
                                         "n_per_arm": "150", "duration_weeks": "104", "form": "MK-7",
                                         "amount": "180", "unit": "ug", "per": "day", "outcome": "bmd",
-                                        "site": "lumbar_spine", "dropout": str(want.get("dropout", 0.1)),
-                                        "target": "0.8"})
+                                        "site": "lumbar_spine", "target": "0.8"})
     assert page.status_code == 200
-    assert f'id="effect"><strong>{want["effect"]:.2f}</strong>' in page.text
+    assert f'id="effect"><strong>{want.effect:.2f}</strong>' in page.text
+    assert f'id="power">{100 * want.power:.1f}%' in page.text
     assert 'id="power-plot"' in page.text and 'id="power-table"' in page.text
     bad = client.get("/trial", params={"run": "1", "outcome": "fracture_hip", "terms": "postmenopausal"})
     assert bad.status_code == 422 and "control_risk" in bad.text

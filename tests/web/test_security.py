@@ -94,8 +94,8 @@ def test_csp_forbids_inline_scripts(client):
 @pytest.mark.slow
 def test_script_in_profile_label_is_escaped_in_the_report(client):
     tok = csrf_of(client.get("/assess").text)
-    r = client.post("/assess", data={"csrf": tok, "label": SCRIPT, "age": "60", "sex": "female", "weight": "60",
-                                     "supp_name_0": "MK-7", "supp_dose_0": "180 µg/day"})
+    r = client.post("/assess", data={"csrf": tok, "label": SCRIPT, "age": "70", "sex": "female", "weight": "55",
+                                     "med_name_0": "warfarin"})
     assert r.status_code == 200
     assert SCRIPT not in r.text
     # inside the frame document the label is escaped too (escaped once more for the srcdoc attribute)

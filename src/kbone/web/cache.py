@@ -3,7 +3,8 @@
 The evidence base changes only when its YAML changes, so the rendered table of a filter, the body of a
 record page, meta-analyses and the trial model fit are kept (keyed on the YAML's content hash, the inputs
 and the language); so are recent assessment reports (bucket ``assess``: same profile, same day, same
-evidence → same report; nothing of them is logged or written). The hash is re-read at most once a second;
+evidence → same report) and renderings of saved reports (bucket ``report``, looked up only after the owner
+check); nothing of them is logged or written. The hash is re-read at most once a second;
 when it changes, every cache is dropped. Other shipped data (rules, drugs, model parameters) change only
 with a new kbone version, i.e. with a server restart.
 """
@@ -18,7 +19,7 @@ from markupsafe import Markup
 
 from kbone.i18n import pick
 
-MAX_ENTRIES = {"evidence": 512, "assess": 128}
+MAX_ENTRIES = {"evidence": 512, "assess": 128, "report": 64}
 RECHECK_SECONDS = 1.0
 
 _lock = threading.Lock()
@@ -111,3 +112,17 @@ def record_title(record_id: str) -> str:
         return recs[0].citation.short() if recs else record_id
 
     return cached(("title", record_id), build)
+
+
+def evidence_filters_html(selected: dict, lang: str) -> Markup:
+    """The evidence browser's filter form (every vocabulary term as an option) with ``selected`` chosen."""
+
+    def build():
+        from kbone.vocab import vocab
+
+        return _fragment("_evidence_filters.html", lang, vocab=vocab(), integrity_states=INTEGRITY, **selected)
+
+    return cached(("filters", tuple(sorted(selected.items())), lang), build)
+
+
+INTEGRITY = ("ok", "flagged", "expression_of_concern", "retracted")

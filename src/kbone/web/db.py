@@ -65,6 +65,11 @@ def app_database_url() -> str:
     return f"sqlite:///{state_dir() / 'app.sqlite'}"
 
 
+# requests run in a thread pool of 40: enough connections that they rarely wait for one
+POOL_SIZE = 10
+POOL_OVERFLOW = 30
+
+
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -78,10 +83,11 @@ def make_engine(url: str | None = None) -> Engine:
     url = url or app_database_url()
     if url.startswith("sqlite"):
         Path(url.split("sqlite:///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
-        eng = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        eng = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10},
+                            pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
         event.listen(eng, "connect", _sqlite_pragmas)
         return eng
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
 
 
 def migrate(url: str | None = None) -> None:

@@ -116,9 +116,10 @@ def evidence_page(request: Request, form: str | None = None, outcome: str | None
     filters = dict(form=f.id if f else None, outcome=o.id if o else None, design=d.id if d else None,
                    integrity=integ, text=text)
     body = cache.evidence_list_html(filters, lang)
-    return render(request, "evidence_list.html", user, body=body, vocab=v, form=filters["form"] or "",
-                  outcome=filters["outcome"] or "", design=filters["design"] or "", integrity=integ or "",
-                  q=text or "", integrity_states=INTEGRITY)
+    form = cache.evidence_filters_html(dict(form=filters["form"] or "", outcome=filters["outcome"] or "",
+                                            design=filters["design"] or "", integrity=integ or "", q=text or ""),
+                                       lang)
+    return render(request, "evidence_list.html", user, body=body, filters=form)
 
 
 @router.get("/evidence/{record_id}", response_class=HTMLResponse)

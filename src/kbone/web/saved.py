@@ -7,7 +7,7 @@ A save is one transaction, committed before the caller acknowledges it (SQLite `
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
@@ -32,7 +32,8 @@ class SavedSummary(BaseModel):
 
 
 def summary(row: SavedAssessment) -> SavedSummary:
-    return SavedSummary(id=row.id, title=row.title, lang=row.lang, created_at=row.created_at,
+    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)  # SQLite drops it
+    return SavedSummary(id=row.id, title=row.title, lang=row.lang, created_at=created,
                         kbone_version=row.kbone_version)
 
 

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from kbone.assess.assessment import Assessment
 from kbone.errors import KboneInputError, Problem
 from kbone.i18n import pick
+from kbone.web import cache
 from kbone.web import saved as store
 from kbone.web.db import User
 from kbone.web.deps import api_csrf, check_csrf, get_db, page_lang, require_page_user, require_user
@@ -46,6 +47,17 @@ def _report_of(row) -> tuple[Assessment, bool]:
     except ValidationError:
         _, a = run_assessment(store.profile_of(row))
         return a, True
+
+
+def _rendered(row, lang: str) -> tuple[str, bool]:
+    """The saved report as HTML; a saved row never changes, so its rendering is kept (after the owner check)."""
+
+    def build():
+        report, recomputed = _report_of(row)
+        return report_html(report, lang), recomputed
+
+    # ids can be reused after a delete (SQLite): the creation time makes the key unique
+    return cache.cached(("saved-report", row.id, row.user_id, str(row.created_at), lang), build, bucket="report")
 
 
 # ---- API ------------------------------------------------------------------------------------------
@@ -135,8 +147,8 @@ def view_page(request: Request, assessment_id: int = AssessmentId, user: User = 
     lang = page_lang(request)
     if row is None:
         return error_page(request, 404, pick("No such assessment.", "无此评估。", lang), user)
-    report, recomputed = _report_of(row)
-    return render(request, "saved_view.html", user, row=row, report=report_html(report, lang), recomputed=recomputed)
+    html, recomputed = _rendered(row, lang)
+    return render(request, "saved_view.html", user, row=row, report=html, recomputed=recomputed)
 
 
 @pages.get("/assessments/{assessment_id}/report.html", response_class=HTMLResponse)
@@ -147,8 +159,8 @@ def report_file(request: Request, assessment_id: int = AssessmentId, user: User 
     lang = page_lang(request)
     if row is None:
         return error_page(request, 404, pick("No such assessment.", "无此评估。", lang), user)
-    report, _ = _report_of(row)
-    return HTMLResponse(report_html(report, lang),
+    html, _ = _rendered(row, lang)
+    return HTMLResponse(html,
                         headers={"content-disposition": f'inline; filename="kbone-assessment-{row.id}.html"'})
 
 
