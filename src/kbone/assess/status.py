@@ -118,6 +118,8 @@ def _markers(profile: Profile) -> list[MarkerCheck]:
 
 
 N_SUBJECTS = 50             # virtual people "like this person" (same age, sex, weight, intake)
+_SUPPLEMENT_RUNS: dict = {}  # (form, dose, population key) → simulation; oldest dropped first
+_SUPPLEMENT_RUNS_MAX = 128
 SEED = 0
 # Simulated days per form: long enough for the markers to settle (plasma half-lives: K1 hours to ~1 day,
 # MK-4 hours, MK-7 ~3 days; model_facts §1.3 and §2.6) and short enough to keep an assessment fast.
@@ -180,6 +182,10 @@ class PersonModel:
         self.habitual = habitual
         self.pop = make_population(N_SUBJECTS, seed=SEED, profile=profile.model_population, age=profile.age,
                                    sex=profile.sex, weight=profile.weight_kg, intake=habitual)
+        # The population is a deterministic function of these inputs (fixed seed), so simulations on it can be
+        # shared between assessments of similar people (the web app assesses many).
+        self._pop_key = (profile.model_population, profile.age, profile.sex, profile.weight_kg,
+                         tuple(sorted((k, round(v, 6)) for k, v in habitual.items())) if habitual else None)
 
     # ---- status ----------------------------------------------------------------------------------
     def steady_ucoc(self, target_inr: float | None = None) -> tuple[Interval, Interval]:
@@ -250,10 +256,15 @@ class PersonModel:
 
         key = (form, dose)
         if key not in self._runs:
-            days = PROJECTION_DAYS[form]
-            sc = Scenario(form=form, days=days, output_step_h=24 * 7,
-                          events=EventTable.regular(dose, every_h=24, duration_h=days * 24))
-            self._runs[key] = run(sc, self.pop)
+            shared = (form, dose, self._pop_key)
+            if shared not in _SUPPLEMENT_RUNS:
+                days = PROJECTION_DAYS[form]
+                sc = Scenario(form=form, days=days, output_step_h=24 * 7,
+                              events=EventTable.regular(dose, every_h=24, duration_h=days * 24))
+                if len(_SUPPLEMENT_RUNS) >= _SUPPLEMENT_RUNS_MAX:
+                    _SUPPLEMENT_RUNS.pop(next(iter(_SUPPLEMENT_RUNS)))
+                _SUPPLEMENT_RUNS[shared] = run(sc, self.pop)
+            self._runs[key] = _SUPPLEMENT_RUNS[shared]
         return self._runs[key]
 
     def _supplement_effect(self, form: str, dose: float, out_name: str) -> tuple[float, float, float]:
