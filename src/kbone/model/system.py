@@ -214,15 +214,7 @@ class Individualised:
         return seen
 
     def _output_deps(self, names: list[str]) -> set[str]:
-        exprs = self.spec.expressions("outputs")
-        seen, todo = set(), list(names)
-        while todo:
-            k = todo.pop()
-            if k in seen or k not in exprs:
-                continue
-            seen.add(k)
-            todo.extend(exprs[k].names)
-        return seen
+        return self._closure(set(names), self.spec.expressions("outputs"))
 
     def output_states(self, names: list[str]) -> list[str]:
         """Compartments that the outputs ``names`` read (directly or through other outputs/algebraic)."""

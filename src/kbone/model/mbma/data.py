@@ -223,20 +223,29 @@ def _timepoint(rec: Record, o: Outcome) -> float | None:
     return o.timepoint_weeks or rec.duration_weeks
 
 
-def _bmd(rec: Record, o: Outcome, cfg: MbmaConfig, out: list[BmdObs]) -> str | None:
-    site = vocab().get("outcome", o.outcome).get("site")
-    if site not in SITE_GROUP:
-        return f"BMD site not modelled ({o.outcome})"
+def _contrast(rec: Record, o: Outcome) -> tuple[str | None, Arm | None, Arm | None, float | None]:
+    """Checks shared by BMD and fracture results: (reason to exclude, treatment arm, control arm, weeks)."""
     if o.subgroup:
-        return f"reported for a subgroup only ({o.subgroup})"
+        return f"reported for a subgroup only ({o.subgroup})", None, None, None
     t, c = rec.comparison_arms(o)
     t_arm, c_arm = rec.arm(t), rec.arm(c)
     prob = _contrast_problem(t_arm, c_arm)
     if prob:
-        return prob
+        return prob, None, None, None
     tw = _timepoint(rec, o)
     if tw is None:
-        return "no time point"
+        return "no time point", None, None, None
+    return None, t_arm, c_arm, tw
+
+
+def _bmd(rec: Record, o: Outcome, cfg: MbmaConfig, out: list[BmdObs]) -> str | None:
+    site = vocab().get("outcome", o.outcome).get("site")
+    if site not in SITE_GROUP:
+        return f"BMD site not modelled ({o.outcome})"
+    why, t_arm, c_arm, tw = _contrast(rec, o)
+    if why:
+        return why
+    t, c = t_arm.id, c_arm.id
     if o.metric not in ("percent_change", "absolute_change"):
         return f"metric {o.metric}: only % or absolute change from baseline is modelled" + (
             "" if o.metric != "final_value" else " (final values carry baseline imbalance)")
@@ -385,16 +394,10 @@ def typical_sd(ext: Extraction, site: str) -> tuple[float, str]:
 def _fracture(rec: Record, o: Outcome, cfg: MbmaConfig, out: list[FractureObs]) -> str | None:
     if o.outcome not in cfg.fracture.gradient_outcome:
         return f"fracture outcome {o.outcome} is not modelled"
-    if o.subgroup:
-        return f"reported for a subgroup only ({o.subgroup})"
-    t, c = rec.comparison_arms(o)
-    t_arm, c_arm = rec.arm(t), rec.arm(c)
-    prob = _contrast_problem(t_arm, c_arm)
-    if prob:
-        return prob
-    tw = _timepoint(rec, o)
-    if tw is None:
-        return "no time point"
+    why, t_arm, c_arm, tw = _contrast(rec, o)
+    if why:
+        return why
+    t, c = t_arm.id, c_arm.id
     ctx, why = _context(rec, t_arm, c_arm, cfg)
     if ctx is None:
         return why
