@@ -183,9 +183,13 @@ def _expand_outcomes(outcome: str | Iterable[str]) -> list[str]:
     return out
 
 
-def covered_forms(form: str) -> set[str]:
+def covered_forms(form: str) -> frozenset[str]:
     """All forms a form id covers (``K2`` → MK-4, MK-7, MK-n), transitively, itself included."""
-    v = vocab()
+    return _covered_forms(vocab(), form)
+
+
+@lru_cache(maxsize=256)
+def _covered_forms(v, form: str) -> frozenset[str]:
     seen, todo = {form}, [form]
     while todo:
         f = todo.pop()
@@ -194,11 +198,16 @@ def covered_forms(form: str) -> set[str]:
             if c not in seen:
                 seen.add(c)
                 todo.append(c)
-    return seen
+    return frozenset(seen)
 
 
-def _parents(form: str) -> set[str]:
-    return {t.id for t in vocab().terms("form") if form in covered_forms(t.id) and t.id != form}
+def _parents(form: str) -> frozenset[str]:
+    return _parents_in(vocab(), form)
+
+
+@lru_cache(maxsize=256)
+def _parents_in(v, form: str) -> frozenset[str]:
+    return frozenset(t.id for t in v.terms("form") if form in _covered_forms(v, t.id) and t.id != form)
 
 
 def _outcome_forms(rec: Record, o: Outcome) -> list[str]:

@@ -52,6 +52,15 @@ class Individualised:
         return len(self.spec.compartments)
 
     @property
+    def compiled(self):
+        """The nonlinear term compiled for the Rosenbrock kernel (:mod:`kbone.model.jit`), or None."""
+        if not hasattr(self, "_compiled"):
+            from kbone.model.jit import compiled_term
+
+            self._compiled = compiled_term(self.spec)
+        return self._compiled
+
+    @property
     def system(self) -> LinearSystem:
         if self._system is None:
             self._system = LinearSystem(self.K)
@@ -98,26 +107,39 @@ class Individualised:
         return out
 
     def nonlinear_term(self, inputs: Inputs | None):
+        """The spec's nonlinear rates as ``term(t, x)`` → (m, n) from states (m, n), or None for linear specs.
+
+        ``term.reads`` lists the states the term reads (through algebraic definitions too) and ``term.timed``
+        whether it depends on t (time-varying inputs); the Rosenbrock integrator uses both to build its
+        Jacobian with as few evaluations as possible."""
         if self.spec.is_linear:
             return None
         exprs = self.spec.expressions("nonlinear")
         names = self.spec.state_names
-        idx = {c: self.index(c) for c in exprs}
+        alg = self.spec.expressions("algebraic")
+        used = self._closure({nm for e in exprs.values() for nm in e.names}, alg)
+        alg_used = {k: alg[k] for k in used}
+        read_names = {nm for e in (*exprs.values(), *alg_used.values()) for nm in e.names}
+        idx = [(self.index(c), e) for c, e in exprs.items()]
+        base = dict(self.ns)
+        timed = inputs is not None and bool(read_names & set(inputs.values))
 
-        def term(t: float, x: np.ndarray) -> np.ndarray:
-            ns = dict(self.ns)
+        def term(t, x: np.ndarray) -> np.ndarray:
+            ns = dict(base)
             for i, c in enumerate(names):
                 ns[c] = x[i]
-            if inputs is not None:
+            if timed:
                 for k, v in inputs.values.items():
                     ns[k] = interp_rows(inputs.times, v, t)
-            if self.spec.algebraic:
-                evaluate_all(self.spec.expressions("algebraic"), ns)
-            out = np.zeros_like(x)
-            for c, e in exprs.items():
-                out[idx[c]] += e.evaluate(ns)
+            if alg_used:
+                evaluate_all(alg_used, ns)
+            out = np.zeros(x.shape)
+            for i, e in idx:
+                out[i] += e.evaluate(ns)
             return out
 
+        term.reads = tuple(i for i, c in enumerate(names) if c in read_names)
+        term.timed = timed
         return term
 
     def observers(self) -> list[int]:
@@ -174,7 +196,11 @@ class Individualised:
         use_ode = (not self.spec.is_linear) if ode is None else ode
         forc = self.forcings(inputs)
         if use_ode:
-            prob = ODEProblem(self.K, x0, list(boluses), list(rates), forc, self.nonlinear_term(inputs), t0)
+            nl = self.nonlinear_term(inputs)
+            comp = self.compiled if not nl.timed else None
+            prob = ODEProblem(self.K, x0, list(boluses), list(rates), forc, nl, t0, nonlinear_reads=nl.reads,
+                              nonlinear_timed=nl.timed, compiled=comp,
+                              params=comp.param_matrix(self.ns, self.n) if comp is not None else None)
             return solve_ode(prob, t_out, **ode_kw)
         if not self.spec.is_linear:
             raise ValueError(f"model {self.spec.name} has nonlinear terms; use the ODE path")
