@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,6 +109,20 @@ class Server:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path and self.log_path.exists() else ""
+
+
+@contextmanager
+def app_with_users(tmp_path_factory, prefix: str, *users: str):
+    """A web app (``create_app``) over a fresh SQLite database in a fresh KBONE_HOME, with ``users`` added."""
+    from kbone.web.app import create_app
+
+    home = tmp_path_factory.mktemp(prefix)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KBONE_HOME", str(home))
+        mp.delenv("KBONE_DATABASE_URL", raising=False)
+        url = sqlite_url(home)
+        add_users(url, *users)
+        yield create_app(url)
 
 
 def _die_with_parent() -> None:

@@ -13,7 +13,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance
 
-from tests.web.conftest import PASSWORD, add_users
+from tests.web.conftest import PASSWORD, app_with_users
 
 MAX_EXAMPLES = 8
 # operations that run a whole assessment per example get fewer
@@ -22,15 +22,8 @@ SLOW = {"POST /api/v1/assess": 4, "POST /api/v1/assess/html": 2, "POST /api/v1/a
 
 @pytest.fixture(scope="module")
 def web_app(tmp_path_factory):
-    from kbone.web.app import create_app
-
-    home = tmp_path_factory.mktemp("apihome")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KBONE_HOME", str(home))
-        mp.delenv("KBONE_DATABASE_URL", raising=False)
-        url = f"sqlite:///{home / 'app.sqlite'}"
-        add_users(url, "fuzzer")
-        yield create_app(url)
+    with app_with_users(tmp_path_factory, "apihome", "fuzzer") as a:
+        yield a
 
 
 @pytest.fixture(scope="module")

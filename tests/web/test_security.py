@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kbone.web.forms import safe_filename
-from tests.web.conftest import add_users
+from tests.web.conftest import app_with_users
 from tests.web.test_app import csrf_of, page_login
 
 SCRIPT = '<script>alert("x")</script>'
@@ -17,15 +17,8 @@ SCRIPT = '<script>alert("x")</script>'
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    from kbone.web.app import create_app
-
-    home = tmp_path_factory.mktemp("sechome")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KBONE_HOME", str(home))
-        mp.delenv("KBONE_DATABASE_URL", raising=False)
-        url = f"sqlite:///{home / 'app.sqlite'}"
-        add_users(url, "mallory")
-        yield create_app(url)
+    with app_with_users(tmp_path_factory, "sechome", "mallory") as a:
+        yield a
 
 
 @pytest.fixture

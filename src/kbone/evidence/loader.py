@@ -32,14 +32,27 @@ def yaml_files(path: str | Path | None = None) -> list[Path]:
     return sorted(x for x in p.glob("*.yaml") if not x.name.startswith("_"))
 
 
+_FILE_DIGESTS: dict[tuple[str, int, int], bytes] = {}
+
+
 def content_hash(files: list[Path]) -> str:
-    """SHA-256 over file names and contents: changes whenever any record changes."""
+    """SHA-256 over file names and contents: changes whenever any record changes.
+
+    Each file's own digest is remembered by (path, size, modification time in ns), so asking again reads
+    only the files that changed (assessments and web requests ask often)."""
     h = hashlib.sha256()
     for f in files:
+        st = f.stat()
+        key = (str(f), st.st_size, st.st_mtime_ns)
+        d = _FILE_DIGESTS.get(key)
+        if d is None:
+            d = hashlib.sha256(f.read_bytes()).digest()
+            if len(_FILE_DIGESTS) > 10_000:
+                _FILE_DIGESTS.clear()
+            _FILE_DIGESTS[key] = d
         h.update(f.name.encode())
         h.update(b"\0")
-        h.update(f.read_bytes())
-        h.update(b"\0")
+        h.update(d)
     return h.hexdigest()
 
 

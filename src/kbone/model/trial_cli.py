@@ -39,7 +39,8 @@ def _check_plot(path: Path | None) -> None:
                                       fix="create the folder or choose another path"))
 
 
-def _fit(exclude: list[str] | None, include_flagged: bool, include_retracted: bool):
+def fit_for_trials(exclude: list[str] | None, include_flagged: bool, include_retracted: bool):
+    """(records, MBMA fit) as ``kbone trial`` fits them (the web's trial page uses the same)."""
     from kbone.evidence.loader import load_records
     from kbone.model.mbma.fit import fit_mbma
 
@@ -138,7 +139,8 @@ def _simulate_plot(res, sims, bmd: bool) -> bytes:
     return data
 
 
-def _power_plot(res) -> bytes:
+def power_curve_png(res) -> bytes:
+    """The power curve of a :class:`~kbone.model.trial.TrialResult` as PNG bytes (CLI ``--plot`` and web)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -183,7 +185,7 @@ def simulate_cmd(
         raise KboneInputError(Problem(field="--replicates", reason=f"{replicates} is not in 1 … 10,000,000",
                                       fix="e.g. --replicates 1000"))
     d = trial.load_design(design)
-    records, fit = _fit(exclude_study, include_flagged, include_retracted)
+    records, fit = fit_for_trials(exclude_study, include_flagged, include_retracted)
     pred = trial.predict(fit, d, records)
     sim, sims = trial.simulate(pred, replicates, seed, backend)
     res = trial.result(fit, pred, simulated=sim)
@@ -210,11 +212,11 @@ def power_cmd(
     if not 0 < target < 1:
         raise KboneInputError(Problem(field="--target", reason=f"{target} is not a probability in (0, 1)", fix="e.g. --target 0.8"))
     d = trial.load_design(design)
-    records, fit = _fit(exclude_study, include_flagged, include_retracted)
+    records, fit = fit_for_trials(exclude_study, include_flagged, include_retracted)
     pred = trial.predict(fit, d, records)
     res = trial.result(fit, pred, target=target, curve=True)
     if plot is not None:
-        atomic_write(plot, _power_plot(res))
+        atomic_write(plot, power_curve_png(res))
     if as_json:
         emit_json(res)
         return

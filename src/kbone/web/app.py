@@ -53,7 +53,7 @@ class BodyLimit:
             if k == b"content-length" and v.isdigit() and int(v) > self.limit:
                 return await _too_large(send)
         seen = 0
-        started = False
+        tracked = _TrackedSend(send)
 
         async def limited_receive():
             nonlocal seen
@@ -64,17 +64,37 @@ class BodyLimit:
                     raise _BodyTooLarge()
             return msg
 
-        async def tracking_send(msg: Message) -> None:
-            nonlocal started
-            if msg["type"] == "http.response.start":
-                started = True
-            await send(msg)
-
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, limited_receive, tracked)
         except _BodyTooLarge:
-            if not started:
+            if not tracked.started:
                 await _too_large(send)
+
+
+class _TrackedSend:
+    """An ASGI ``send`` that remembers whether the response has started (after which no error page can go)."""
+
+    def __init__(self, send: Send):
+        self.send = send
+        self.started = False
+
+    async def __call__(self, msg: Message) -> None:
+        if msg["type"] == "http.response.start":
+            self.started = True
+        await self.send(msg)
+
+
+async def _too_large(send: Send) -> None:
+    await _send_json(send, 413, b'{"detail":"request body larger than 1 MB / '
+                                b'\\u8bf7\\u6c42\\u4f53\\u8d85\\u8fc7 1 MB"}', close=True)
+
+
+async def _send_json(send: Send, status: int, body: bytes, close: bool = False) -> None:
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 class _BodyTooLarge(StarletteHTTPException):
@@ -82,14 +102,6 @@ class _BodyTooLarge(StarletteHTTPException):
 
     def __init__(self) -> None:
         super().__init__(413, "request body larger than 1 MB / 请求体超过 1 MB")
-
-
-async def _too_large(send: Send) -> None:
-    body = b'{"detail":"request body larger than 1 MB / \\u8bf7\\u6c42\\u4f53\\u8d85\\u8fc7 1 MB"}'
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                            (b"connection", b"close")]})
-    await send({"type": "http.response.body", "body": body})
 
 
 class SecurityHeaders:
@@ -127,26 +139,15 @@ class CatchAll:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        started = False
-
-        async def tracking_send(msg: Message) -> None:
-            nonlocal started
-            if msg["type"] == "http.response.start":
-                started = True
-            await send(msg)
-
+        tracked = _TrackedSend(send)
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, tracked)
         except _BodyTooLarge:
             raise
         except Exception as exc:  # noqa: BLE001 — the point is to catch everything
             log.error("unexpected %s in %s %s", type(exc).__name__, scope.get("method"), scope.get("path"))
-            if not started:
-                body = b'{"detail":"internal error / \\u5185\\u90e8\\u9519\\u8bef"}'
-                await send({"type": "http.response.start", "status": 500,
-                            "headers": [(b"content-type", b"application/json"),
-                                        (b"content-length", str(len(body)).encode())]})
-                await send({"type": "http.response.body", "body": body})
+            if not tracked.started:
+                await _send_json(send, 500, b'{"detail":"internal error / \\u5185\\u90e8\\u9519\\u8bef"}')
 
 
 class _NoQueryStrings(logging.Filter):

@@ -70,7 +70,7 @@ def meta(
     if data is not None:
         rep = _from_csv(data, opt, drop_incomplete)
     else:
-        rep = _from_evidence(outcome, opt, metric, timepoint)
+        rep = analyse_evidence(outcome, opt, metric, timepoint)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         written = []
@@ -122,7 +122,8 @@ def _from_csv(path: Path, opt: Options, drop_incomplete: bool) -> MetaReport:
     return analyse(studies, opt, source=str(path), pre_excluded=excluded)
 
 
-def _from_evidence(outcome: str, opt: Options, metric: str | None, timepoint: float | None) -> MetaReport:
+def analyse_evidence(outcome: str, opt: Options, metric: str | None, timepoint: float | None) -> MetaReport:
+    """Pool the evidence base for ``outcome`` (``kbone meta --outcome``; the web's meta page uses the same)."""
     from kbone.evidence.loader import load_records
     from kbone.evidence.meta.from_records import METRICS, extract, resolve_outcome
 

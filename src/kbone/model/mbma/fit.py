@@ -24,7 +24,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 from kbone.errors import KboneInputError, Problem
 from kbone.evidence.schema import Record
@@ -60,7 +60,7 @@ class Mixture:
         return float(np.sum(self.w * (self.sd**2 + self.mu**2)) - self.mean**2)
 
     def cdf(self, x: float) -> float:
-        return float(np.sum(self.w * stats.norm.cdf((x - self.mu) / self.sd)))
+        return float(np.sum(self.w * special.ndtr((x - self.mu) / self.sd)))   # ndtr: the normal cdf ufunc
 
     def quantile(self, p: float) -> float:
         if np.all(self.sd == 0):

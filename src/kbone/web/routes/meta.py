@@ -1,7 +1,7 @@
 """Meta-analysis page and API: pool the evidence base for one outcome (``kbone.evidence.meta``), with the
 forest plot from :func:`kbone.evidence.meta.plots.forest_plot` and the integrity toggle.
 
-Wired to: ``kbone.evidence.meta.cli._from_evidence`` (records → study inputs → ``pipeline.analyse``; the
+Wired to: ``kbone.evidence.meta.cli.analyse_evidence`` (records → study inputs → ``pipeline.analyse``; the
 same path as ``kbone meta --outcome``), ``pipeline.Options``, ``results.MetaReport``, ``plots.forest_plot``.
 """
 
@@ -43,11 +43,11 @@ def run_meta(outcome: str, *, measure: str | None = None, method: str = "REML", 
     """The same analysis as ``kbone meta --outcome`` (cached: the evidence base only changes with its YAML)."""
 
     def build():
-        from kbone.evidence.meta.cli import _from_evidence
+        from kbone.evidence.meta.cli import analyse_evidence
 
         opt = Options(measure=(measure or "").upper(), method=method.upper(), test=test, by=by,
                       exclude=EXCLUDE[scenario])
-        return _from_evidence(outcome, opt, metric, None)
+        return analyse_evidence(outcome, opt, metric, None)
 
     key = ("meta", outcome, measure, method, test, scenario, by, metric)
     rep = cache.cached(key, lambda: _capture(build))

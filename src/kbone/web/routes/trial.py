@@ -2,8 +2,8 @@
 from the bone-outcome model (``kbone trial power|simulate``).
 
 Wired to: ``kbone.model.trial`` (``TrialDesign``, ``load_design``, ``predict``, ``result``, ``simulate``,
-``TrialResult``) with the model fitted as ``kbone trial`` fits it (``kbone.model.trial_cli._fit``), and the
-CLI's power-curve plot (``trial_cli._power_plot``).
+``TrialResult``) with the model fitted as ``kbone trial`` fits it (``kbone.model.trial_cli.fit_for_trials``), and the
+CLI's power-curve plot (``trial_cli.power_curve_png``).
 """
 
 from __future__ import annotations
@@ -50,10 +50,10 @@ class SimulateIn(FitOptions):
 
 def fitted(opts: FitOptions):
     """(records, fit) as ``kbone trial`` fits them; kept until the evidence YAML changes."""
-    from kbone.model.trial_cli import _fit
+    from kbone.model.trial_cli import fit_for_trials
 
     key = ("mbma", tuple(sorted(opts.exclude_study)), opts.include_flagged, opts.include_retracted)
-    return cache.cached(key, lambda: _fit(list(opts.exclude_study), opts.include_flagged, opts.include_retracted))
+    return cache.cached(key, lambda: fit_for_trials(list(opts.exclude_study), opts.include_flagged, opts.include_retracted))
 
 
 def power(body: PowerIn) -> TrialResult:
@@ -65,10 +65,10 @@ def power(body: PowerIn) -> TrialResult:
 
 
 def power_png(res: TrialResult) -> str:
-    from kbone.model.trial_cli import _power_plot
+    from kbone.model.trial_cli import power_curve_png
 
     with _plot_lock:  # pyplot state is global
-        return "data:image/png;base64," + base64.b64encode(_power_plot(res)).decode()
+        return "data:image/png;base64," + base64.b64encode(power_curve_png(res)).decode()
 
 
 @api.post("/trial/power", response_model=TrialResult)
