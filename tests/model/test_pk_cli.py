@@ -56,6 +56,15 @@ def test_warfarin_safety_first_and_inr_falls(cli):
     assert code == 0 and "抗凝安全提示" in out and "华法林剂量" in out
 
 
+def test_zh_output_has_no_english_assumption_or_tension_prose(cli):
+    code, out, err = cli("pk", "--form", "MK-4", "--dose", "1.5mg", "--every", "24h", "--days", "3", "--n", "10",
+                         "--lang", "zh")
+    assert code == 0, err
+    assert "未用维生素K拮抗剂" in out and "观察值" in out
+    for english in ("no vitamin K antagonist", "observed ", "IIV 30 % assumed", "reference meal"):
+        assert english not in out
+
+
 def test_plot_and_event_table(cli, tmp_path):
     ev = tmp_path / "doses.csv"
     ev.write_text("TIME,AMT,ADDL,II\n0,180,6,24\n216,180,10,24\n", encoding="utf-8")    # days 7-8 missed

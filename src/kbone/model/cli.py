@@ -170,7 +170,7 @@ def _print(res, lang: str, plot: Path | None) -> None:
         console.print(pick(f"warfarin dose: {_band(b, 2)} mg/day", f"华法林剂量：{_band(b, 2)} 毫克/天", lang))
     console.print(pick("[dim]Assumptions (marked in the model data):[/]", "[dim]假设（模型数据中已标注）：[/]", lang))
     for a in res.assumptions[:8]:
-        console.print(f"[dim]  • {a}[/]", markup=True, highlight=False)
+        console.print(f"[dim]  • {_zh_line(a) if lang == 'zh' else a}[/]", markup=True, highlight=False)
     if len(res.assumptions) > 8:
         console.print(pick(f"[dim]  … {len(res.assumptions) - 8} more (see --json)[/]",
                            f"[dim]  ……另有 {len(res.assumptions) - 8} 条（见 --json）[/]", lang))
@@ -178,6 +178,29 @@ def _print(res, lang: str, plot: Path | None) -> None:
         console.print(pick("[dim]Tensions between published figures (model fit residuals, |z| > 2):[/]",
                            "[dim]文献数据之间的矛盾（拟合残差 |z| > 2）：[/]", lang))
         for tline in res.tensions:
-            console.print(f"[dim]  • {tline}[/]")
+            console.print(f"[dim]  • {_zh_line(tline) if lang == 'zh' else tline}[/]")
     if plot is not None:
         console.print(pick(f"plot written to {plot}", f"图已写入 {plot}", lang))
+
+
+_ZH_LINES = {
+    "no vitamin K antagonist: INR stays at the pre-treatment baseline": "未用维生素K拮抗剂：INR保持治疗前基线",
+    "dose taken with a meal of 20 g fat (reference meal; give --fat to change)":
+        "随含20克脂肪的餐服用（参考餐；用 --fat 修改）",
+}
+
+
+def _zh_line(line: str) -> str:
+    """A Chinese line for a model assumption or tension (parameter notes are English prose in the data:
+    the line names the parameter and says where the note is)."""
+    import re
+
+    if line in _ZH_LINES:
+        return _ZH_LINES[line]
+    m = re.match(r"^(\w[\w-]*: )observed (.+), model (.+) \(z = (.+)\)$", line)
+    if m:
+        return f"{m.group(1)}观察值 {m.group(2)}，模型 {m.group(3)}（z = {m.group(4)}）"
+    m = re.match(r"^([\w-]+\.\w+): ", line)
+    if m:
+        return f"{m.group(1)}：假设值（依据说明为英文，见 --json）"
+    return line

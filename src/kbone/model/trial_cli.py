@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +14,7 @@ from rich.table import Table
 from kbone.errors import KboneInputError, Problem
 from kbone.i18n import norm_lang, pick
 from kbone.output import atomic_write, console, emit_json
+from kbone.vocab import vocab
 
 trial_app = typer.Typer(no_args_is_help=True,
                         help="Virtual trials from the bone-outcome model / 虚拟试验：骨密度与骨折的模型化荟萃分析。")
@@ -72,9 +74,11 @@ def _print_result(res, lang: str) -> None:
     t = Table(title=f"{res.design}", show_header=True)
     t.add_column(pick("quantity", "指标", lang))
     t.add_column(pick("value", "数值", lang))
-    what = (pick(f"BMD % change at {res.site}, vitamin K − control (percentage points)",
-                 f"{res.site} 骨密度变化率差值（维生素K − 对照，百分点）", lang) if bmd
-            else pick(f"{res.outcome}: risk ratio, vitamin K vs control", f"{res.outcome}：风险比（维生素K vs 对照）", lang))
+    term = vocab().resolve("outcome", f"bmd_{res.site}") if bmd else vocab().resolve("outcome", res.outcome)
+    en_o, zh_o = (term.en, term.zh) if term else (res.site if bmd else res.outcome,) * 2
+    what = (pick(f"{en_o}: % change, vitamin K − control (percentage points)",
+                 f"{zh_o}变化率差值（维生素K − 对照，百分点）", lang) if bmd
+            else pick(f"{en_o}: risk ratio, vitamin K vs control", f"{zh_o}：风险比（维生素K vs 对照）", lang))
     t.add_row(pick("outcome", "结局", lang), what)
     t.add_row(pick("predicted effect", "预测效应", lang), _fmt(res.effect))
     t.add_row(pick("95% prediction interval (observed, this n)", "95%预测区间（本样本量下的观测值）", lang),
@@ -83,8 +87,12 @@ def _print_result(res, lang: str) -> None:
               f"{_fmt(res.mean_pi_lower)} … {_fmt(res.mean_pi_upper)}")
     if bmd:
         t.add_row(pick("control arm change (natural loss)", "对照组变化（自然骨量丢失）", lang),
-                  f"{_fmt(res.control_change)} % ({_fmt(res.natural_loss_percent_per_year)} %/yr)")
-        t.add_row(pick("per-arm SD of % change", "每组变化率标准差", lang), f"{_fmt(res.sd_percent)} ({res.sd_source})")
+                  f"{_fmt(res.control_change)} % ({_fmt(res.natural_loss_percent_per_year)} "
+                  f"{pick('%/yr', '%/年', lang)})")
+        src = res.sd_source or ""
+        if lang == "zh":
+            src = re.sub(r"^median per-arm SD of (\d+) trial\(s\)", r"\1 项试验的每组标准差中位数", src)
+        t.add_row(pick("per-arm SD of % change", "每组变化率标准差", lang), f"{_fmt(res.sd_percent)} ({src})")
     t.add_row(pick("n per arm (completers)", "每组人数（完成者）", lang), f"{res.n_per_arm} ({res.n_completers_per_arm:.0f})")
     t.add_row(pick("power at the predicted mean", "按预测均值的检验效能", lang), f"{res.power:.1%}")
     t.add_row(pick("assurance (over the prediction)", "保证概率（计入预测不确定性）", lang), f"{res.assurance:.1%}")
