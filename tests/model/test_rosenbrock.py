@@ -141,3 +141,22 @@ def test_generated_code_is_the_spec(tmp_path, monkeypatch):
     assert params == sorted(params) and {"Vmax", "Km", "Vi", "keo"} <= set(params)
     assert "v_central = x[1]" in src and "v_gut" not in src          # only the states the term reads
     assert "if" in src and "min(max(" in src and "_exp(" in src and "_sqrt(" in src
+
+
+def test_unwritable_kernel_folder_falls_back_to_numpy(monkeypatch, tmp_path):
+    """A KBONE_HOME where the generated kernel cannot be written still solves (numpy integrator), same result."""
+    pytest.importorskip("numba")
+    import kbone.model.jit as jit
+
+    monkeypatch.setenv("KBONE_HOME", str(tmp_path))
+    monkeypatch.setenv("KBONE_JIT", "1")
+    monkeypatch.setattr(jit, "_MODULES", {})
+    (tmp_path / "jit").write_text("not a folder", encoding="utf-8")       # mkdir of jit/ fails
+    t = np.linspace(0.0, 48.0, 9)
+    with pytest.warns(UserWarning, match="numpy integrator"):
+        m = _model(5)
+        assert m.compiled is None
+    y = m.solve(t, boluses=_doses(m)[:2])
+    monkeypatch.setenv("KBONE_JIT", "0")
+    m0 = _model(5)
+    assert np.array_equal(y, m0.solve(t, boluses=_doses(m0)[:2]))

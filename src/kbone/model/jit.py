@@ -18,6 +18,7 @@ import importlib.util
 import os
 import sys
 import threading
+import warnings
 from pathlib import Path
 from types import ModuleType
 
@@ -133,7 +134,11 @@ def compiled_term(spec: ModelSpec) -> CompiledTerm | None:
     with _LOCK:
         mod = _MODULES.get(digest)
         if mod is None:
-            mod = _load(f"kbone_jit_{digest}", text)
+            try:
+                mod = _load(f"kbone_jit_{digest}", text)
+            except (OSError, ImportError) as e:     # e.g. a read-only KBONE_HOME: the numpy integrator does the work
+                warnings.warn(f"compiled model kernel unavailable ({e}); using the numpy integrator", stacklevel=2)
+                return None
             _MODULES[digest] = mod
     return CompiledTerm(mod, params)
 
