@@ -13,9 +13,13 @@ number of requests per endpoint from 50 concurrent httpx clients (each its own s
 - assess API, think: the same with each client pausing between requests (exponential, mean ``--think`` s,
                    seeded), as a locust user with a wait time: 50 clinicians each submitting a patient
 
+GET endpoints are also loaded with ``wrk`` (Debian package wrk; 2 threads, 50 connections, ``--seconds``
+each) when it is installed: a C load generator leaves the two cores to the server, where the Python
+clients above compete with it (their own overhead shows in the baseline row).
+
 Targets (issue 8): p95 ≤ 200 ms for cached evidence pages, ≤ 500 ms for a full assessment.
 Usage: python benchmarks/bench_web.py [--clients 50] [--requests 400] [--assess-requests 50] [--workers 1]
-                                      [--think 10]
+                                      [--think 10] [--seconds 10]
 Also printed: one assessment's service time in this process (kbone.assess.assessment.assess, no HTTP), the
 floor under the assess API's latency.
 """
@@ -52,6 +56,25 @@ def profile(i: int) -> dict:
     if i % 4 == 0:
         p["supplements"] = [{"name": "MK-7", "dose": f"{90 + 10 * (i % 10)} µg/day"}]
     return p
+
+
+def run_wrk(url: str, clients: int, seconds: float, cookie: str | None = None) -> dict | None:
+    """GET ``url`` with wrk (C, 2 threads, ``clients`` connections) for ``seconds``; None without wrk."""
+    import json
+    import shutil
+    import subprocess
+
+    exe = shutil.which("wrk")
+    if exe is None:
+        return None
+    cmd = [exe, "-t2", f"-c{clients}", f"-d{seconds:g}s", "-s", str(ROOT / "benchmarks" / "wrk_report.lua")]
+    if cookie:
+        cmd += ["-H", f"Cookie: {cookie}"]
+    out = subprocess.run([*cmd, url], capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
+    line = next(x for x in out.splitlines() if x.startswith("KBONE_WRK "))
+    d = json.loads(line.split(" ", 1)[1])
+    return {"n": d["n"], "errors": d["errors"], "p50": d["p50_us"] / 1e6, "p95": d["p95_us"] / 1e6,
+            "rps": d["n"] / d["seconds"]}
 
 
 async def _login(client: httpx.AsyncClient) -> str:
@@ -101,6 +124,16 @@ async def run_load(base: str, clients: int, n: int, make_request, login: bool = 
             "p95": lat[min(len(lat) - 1, int(0.95 * len(lat)))], "rps": len(lat) / wall}
 
 
+def _table(res: dict, base: dict) -> None:
+    print(f"{'endpoint':<15} {'n':>6} {'err':>4} {'p50 ms':>9} {'p95 ms':>9} {'req/s':>8} {'p95/base':>9} "
+          f"{'target p95':>11}  ok")
+    for name, r in res.items():
+        tgt = TARGETS.get(name)
+        ok = "" if tgt is None else ("yes" if r["p95"] <= tgt else "NO")
+        print(f"{name:<15} {r['n']:>6} {r['errors']:>4} {1000 * r['p50']:>9.1f} {1000 * r['p95']:>9.1f} "
+              f"{r['rps']:>8.1f} {r['p95'] / base['p95']:>9.1f} {'' if tgt is None else f'{1000 * tgt:.0f} ms':>11}  {ok}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--clients", type=int, default=50)
@@ -108,6 +141,7 @@ def main() -> int:
     ap.add_argument("--assess-requests", type=int, default=50, help="requests for the full-assessment endpoints")
     ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     ap.add_argument("--think", type=float, default=10.0, help="mean think time (s) of the second assess run")
+    ap.add_argument("--seconds", type=float, default=10.0, help="duration of each wrk run (s)")
     args = ap.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="kbone-bench-"))
@@ -160,6 +194,16 @@ def main() -> int:
             return out
 
         res = asyncio.run(run_all())
+        with httpx.Client(base_url=srv.url, timeout=60) as c2:
+            c2.post("/api/v1/login", json={"username": "bench", "password": PASSWORD}).raise_for_status()
+            cookie = "; ".join(f"{k}={v}" for k, v in c2.cookies.items())
+        wrk: dict[str, dict] = {}
+        for name, path, ck in (("baseline", "/healthz", None), ("evidence list", "/evidence?form=MK-4", None),
+                               ("record page", f"/evidence/{rec}", None),
+                               ("report page", f"/assessments/{saved}", cookie)):
+            r = run_wrk(srv.url + path, args.clients, args.seconds, ck)
+            if r is not None:
+                wrk[name] = r
     finally:
         srv.stop()
     base = res["baseline"]
@@ -177,13 +221,12 @@ def main() -> int:
         service.append(time.perf_counter() - t0)
     print(f"kbone web load benchmark: {args.clients} concurrent clients, loopback, {args.workers} worker(s), "
           f"{os.cpu_count()} CPUs")
-    print(f"{'endpoint':<15} {'n':>5} {'err':>4} {'p50 ms':>9} {'p95 ms':>9} {'req/s':>8} {'p95/base':>9} "
-          f"{'target p95':>11}  ok")
-    for name, r in res.items():
-        tgt = TARGETS.get(name)
-        ok = "" if tgt is None else ("yes" if r["p95"] <= tgt else "NO")
-        print(f"{name:<15} {r['n']:>5} {r['errors']:>4} {1000 * r['p50']:>9.1f} {1000 * r['p95']:>9.1f} "
-              f"{r['rps']:>8.1f} {r['p95'] / base['p95']:>9.1f} {'' if tgt is None else f'{1000 * tgt:.0f} ms':>11}  {ok}")
+    _table(res, base)
+    if wrk:
+        print(f"GET endpoints under wrk ({args.clients} connections, {args.seconds:g} s each, C load generator):")
+        _table(wrk, wrk["baseline"])
+    else:
+        print("wrk not installed (Debian package wrk): GET endpoints measured with the Python clients only")
     cores = min(os.cpu_count() or 1, args.workers)
     print(f"one assessment, in process (no HTTP): median {1000 * median(service):.0f} ms over {len(service)} new "
           f"people; capacity about {cores / median(service):.1f} assessments/s on {cores} core(s), so back-to-back "
