@@ -8,6 +8,7 @@ should print a traceback for bad input.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 EXIT_BAD_INPUT = 2
 
@@ -58,3 +59,17 @@ class KboneInputError(Exception):
 
     def to_dict(self) -> dict:
         return {"error": "invalid_input", "problems": [p.to_dict() for p in self.problems]}
+
+
+def read_text_input(path, *, field: str, what: str, fix_utf8: str = "save the file as UTF-8",
+                    encoding: str = "utf-8") -> tuple[Path, str]:
+    """(path, text) of a user's input file; a missing file or non-UTF-8 text is a :class:`KboneInputError`
+    naming ``field`` (``what`` says what the file should be, e.g. "a profile YAML/JSON file")."""
+    p = Path(path)
+    if not p.is_file():
+        raise KboneInputError(Problem(field=field, reason=f"{p} does not exist or is not a file",
+                                      fix=f"give the path of {what}"))
+    try:
+        return p, p.read_text(encoding=encoding)
+    except UnicodeDecodeError:
+        raise KboneInputError(Problem(field=field, file=str(p), reason="not UTF-8 text", fix=fix_utf8)) from None

@@ -21,7 +21,7 @@ from pydantic_core import PydanticCustomError
 from rapidfuzz import process
 
 from kbone.assess.drugs import drug_vocab
-from kbone.errors import KboneInputError, Problem
+from kbone.errors import KboneInputError, Problem, read_text_input
 from kbone.paths import data_path
 from kbone.vocab import normalize_key, vocab
 
@@ -656,14 +656,7 @@ def parse_profile(data: Any, *, file: str | None = None) -> Profile:
 
 def load_profile(path: str | Path) -> Profile:
     """Read and validate a YAML or JSON profile file."""
-    p = Path(path)
-    if not p.is_file():
-        raise KboneInputError(Problem(field="PROFILE", reason=f"{p} does not exist or is not a file",
-                                      fix="give the path of a profile YAML/JSON file (see examples/)"))
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise KboneInputError(Problem(field="PROFILE", file=str(p), reason="not UTF-8 text", fix="save the file as UTF-8")) from None
+    p, text = read_text_input(path, field="PROFILE", what="a profile YAML/JSON file (see examples/)")
     try:
         data = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as e:

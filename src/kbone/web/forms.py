@@ -43,6 +43,16 @@ def _put(d: dict, key: str, value) -> None:
         d[key] = value
 
 
+def _rows(form, prefix: str, n: int):
+    """(index, {"name", "dose"}) for each filled row ``{prefix}_name_i`` / ``{prefix}_dose_i`` of a repeated fieldset."""
+    for i in range(n):
+        name = _s(form, f"{prefix}_name_{i}")
+        if name:
+            row: dict = {"name": name}
+            _put(row, "dose", _s(form, f"{prefix}_dose_{i}"))
+            yield i, row
+
+
 def profile_from_form(form: FormData) -> dict:
     """The assessment form's fields as a profile mapping (see ``kbone assess --schema``)."""
     p: dict = {}
@@ -60,12 +70,7 @@ def profile_from_form(form: FormData) -> dict:
     conds += [c.strip() for c in re.split(r"[,，;；、\n]", _s(form, "conditions_other")) if c.strip()]
     _put(p, "conditions", list(dict.fromkeys(conds)))
     meds = []
-    for i in range(N_MEDICINES):
-        name = _s(form, f"med_name_{i}")
-        if not name:
-            continue
-        med: dict = {"name": name}
-        _put(med, "dose", _s(form, f"med_dose_{i}"))
+    for i, med in _rows(form, "med", N_MEDICINES):
         inr = _s(form, f"med_inr_{i}")
         if inr:
             r = _RANGE.match(unicodedata.normalize("NFKC", inr))
@@ -74,14 +79,7 @@ def profile_from_form(form: FormData) -> dict:
             med["other"] = True
         meds.append(med)
     _put(p, "medicines", meds)
-    supps = []
-    for i in range(N_SUPPLEMENTS):
-        name = _s(form, f"supp_name_{i}")
-        if not name:
-            continue
-        sup: dict = {"name": name}
-        _put(sup, "dose", _s(form, f"supp_dose_{i}"))
-        supps.append(sup)
+    supps = [sup for _i, sup in _rows(form, "supp", N_SUPPLEMENTS)]
     _put(p, "supplements", supps)
     labs: dict = {}
     t_scores = {site: _num(_s(form, f"t_{site}")) for site in T_SITES if _s(form, f"t_{site}")}

@@ -19,7 +19,7 @@ import io
 import math
 from pathlib import Path
 
-from kbone.errors import KboneInputError, Problem
+from kbone.errors import KboneInputError, Problem, read_text_input
 from kbone.evidence.meta.pipeline import StudyInput
 from kbone.evidence.meta.results import Excluded
 
@@ -43,15 +43,8 @@ def read_csv(path: str | Path, *, drop_incomplete: bool = False) -> tuple[list[S
 
     ``kind`` is ``counts``, ``means`` or ``effects`` — the data layout found in the header.
     """
-    p = Path(path)
-    if not p.is_file():
-        raise KboneInputError(Problem(field="data", reason=f"{p} does not exist or is not a file",
-                                      fix="give the path of a CSV file"))
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise KboneInputError(Problem(field="data", file=str(p), reason="not UTF-8 text",
-                                      fix="save the table as UTF-8 CSV")) from None
+    p, text = read_text_input(path, field="data", what="a CSV file", fix_utf8="save the table as UTF-8 CSV",
+                              encoding="utf-8-sig")
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:

@@ -140,14 +140,22 @@ async def save_page(request: Request, profile: str = Form(..., max_length=500_00
     return RedirectResponse(f"/assessments/{row.id}", status_code=303)
 
 
-@pages.get("/assessments/{assessment_id}", response_class=HTMLResponse)
-def view_page(request: Request, assessment_id: int = AssessmentId, user: User = Depends(require_page_user),
-              db: Session = Depends(get_db)):
+def _own_report(request: Request, db: Session, user: User, assessment_id: int):
+    """(row, report html, recomputed) of the user's saved assessment, or a 404 page (another user's id too)."""
     row = store.get_for(db, user, assessment_id)
     lang = page_lang(request)
     if row is None:
         return error_page(request, 404, pick("No such assessment.", "无此评估。", lang), user)
-    html, recomputed = _rendered(row, lang)
+    return (row, *_rendered(row, lang))
+
+
+@pages.get("/assessments/{assessment_id}", response_class=HTMLResponse)
+def view_page(request: Request, assessment_id: int = AssessmentId, user: User = Depends(require_page_user),
+              db: Session = Depends(get_db)):
+    found = _own_report(request, db, user, assessment_id)
+    if not isinstance(found, tuple):
+        return found
+    row, html, recomputed = found
     return render(request, "saved_view.html", user, row=row, report=html, recomputed=recomputed)
 
 
@@ -155,11 +163,10 @@ def view_page(request: Request, assessment_id: int = AssessmentId, user: User = 
 def report_file(request: Request, assessment_id: int = AssessmentId, user: User = Depends(require_page_user),
                 db: Session = Depends(get_db)):
     """The saved report as the same self-contained HTML file ``kbone assess --html`` writes."""
-    row = store.get_for(db, user, assessment_id)
-    lang = page_lang(request)
-    if row is None:
-        return error_page(request, 404, pick("No such assessment.", "无此评估。", lang), user)
-    html, _ = _rendered(row, lang)
+    found = _own_report(request, db, user, assessment_id)
+    if not isinstance(found, tuple):
+        return found
+    row, html, _ = found
     return HTMLResponse(html,
                         headers={"content-disposition": f'inline; filename="kbone-assessment-{row.id}.html"'})
 
