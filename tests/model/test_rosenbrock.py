@@ -26,7 +26,7 @@ def test_tableau_reaches_its_order(name):
     """Fixed steps on x' = -x²: halving h divides the global error at t = 1 by 2^p."""
     tab = TABLEAUS[name]
     prob = _riccati_problem()
-    ros = _Rosenbrock(prob, lambda t, x: prob.nonlinear(t, x), tab, 1e-6, 1e-9, np.inf)
+    ros = _Rosenbrock(prob, lambda t, x: prob.nonlinear(t, x), lambda t, x: np.zeros_like(x), tab, 1e-6, 1e-9, np.inf)
 
     def error(steps: int) -> float:
         x, h = np.ones((1, 1)), 1.0 / steps
@@ -44,8 +44,10 @@ def test_tableau_reaches_its_order(name):
 def test_tableau_is_l_stable(name):
     """One step of size h on x' = λx with hλ = -1e8 damps x by at least 1000 (R(∞) = 0)."""
     prob = ODEProblem(np.full((1, 1, 1), -1e8), np.ones((1, 1)), nonlinear=None)
-    ros = _Rosenbrock(prob, lambda t, x: np.einsum("ijn,jn->in", np.transpose(prob.K, (1, 2, 0)), x),
-                      TABLEAUS[name], 1e-6, 1e-9, np.inf)
+    def rhs(t, x):
+        return np.einsum("ijn,jn->in", np.transpose(prob.K, (1, 2, 0)), x)
+
+    ros = _Rosenbrock(prob, rhs, rhs, TABLEAUS[name], 1e-6, 1e-9, np.inf)
     x, _ = ros.step(np.zeros(1), np.ones((1, 1)), np.ones(1))
     assert abs(float(x[0, 0])) < 1e-3
 

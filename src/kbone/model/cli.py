@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -193,8 +194,6 @@ _ZH_LINES = {
 def _zh_line(line: str) -> str:
     """A Chinese line for a model assumption or tension (parameter notes are English prose in the data:
     the line names the parameter and says where the note is)."""
-    import re
-
     if line in _ZH_LINES:
         return _ZH_LINES[line]
     m = re.match(r"^(\w[\w-]*: )observed (.+), model (.+) \(z = (.+)\)$", line)

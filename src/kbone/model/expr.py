@@ -99,21 +99,46 @@ def compile_expression(text: str | float | int) -> Expression:
     return Expression(src, frozenset(names), compile(tree, "<kbone-model>", "eval"))
 
 
+def closure(names: set[str] | list[str], exprs: Mapping[str, Expression]) -> set[str]:
+    """The definitions in ``exprs`` that ``names`` need, directly or through each other."""
+    seen: set[str] = set()
+    todo = list(names)
+    while todo:
+        k = todo.pop()
+        if k in seen or k not in exprs:
+            continue
+        seen.add(k)
+        todo.extend(exprs[k].names)
+    return seen
+
+
+def dependency_order(exprs: Mapping[str, Expression], known: set[str] | Mapping[str, object]) -> list[str]:
+    """Names of ``exprs`` in an order where each reads only ``known`` names or earlier ones; an unknown name
+    or a cycle raises :class:`ExpressionError`."""
+    pending = dict(exprs)
+    have = set(known)
+    out: list[str] = []
+    while pending:
+        ready = [k for k, e in pending.items() if e.names <= have]
+        if not ready:
+            missing = {n for e in pending.values() for n in e.names if n not in have and n not in pending}
+            if missing:
+                raise ExpressionError(f"unknown names: {', '.join(sorted(missing))}")
+            raise ExpressionError(f"circular definitions among: {', '.join(sorted(pending))}")
+        for k in ready:
+            out.append(k)
+            have.add(k)
+            del pending[k]
+    return out
+
+
 def evaluate_all(exprs: Mapping[str, Expression], namespace: dict[str, object]) -> dict[str, object]:
     """Evaluate a dict of expressions in dependency order, adding each result to ``namespace``.
 
     Expressions may use each other (``k10: CL / V1`` then ``tmax: log(ka/k10) / (ka - k10)``); a cycle or
     an unknown name raises :class:`ExpressionError`.
     """
-    pending = dict(exprs)
     out: dict[str, object] = {}
-    while pending:
-        ready = [k for k, e in pending.items() if all(n in namespace for n in e.names)]
-        if not ready:
-            missing = {n for e in pending.values() for n in e.names if n not in namespace and n not in pending}
-            if missing:
-                raise ExpressionError(f"unknown names: {', '.join(sorted(missing))}")
-            raise ExpressionError(f"circular definitions among: {', '.join(sorted(pending))}")
-        for k in ready:
-            namespace[k] = out[k] = pending.pop(k).evaluate(namespace)
+    for k in dependency_order(exprs, namespace):
+        namespace[k] = out[k] = exprs[k].evaluate(namespace)
     return out

@@ -24,6 +24,7 @@ from types import ModuleType
 
 import numpy as np
 
+from kbone.model.expr import dependency_order
 from kbone.model.spec import ModelSpec
 from kbone.paths import state_dir
 
@@ -63,20 +64,6 @@ def _source(text: str) -> str:
     return ast.unparse(ast.fix_missing_locations(tree).body)
 
 
-def _order(exprs: dict, known: set[str]) -> list[str]:
-    """Algebraic definitions in an order where each reads only known names or earlier ones."""
-    out, pending, have = [], dict(exprs), set(known)
-    while pending:
-        ready = [k for k, e in pending.items() if e.names <= have]
-        if not ready:
-            raise ValueError(f"circular algebraic definitions among: {', '.join(sorted(pending))}")
-        for k in ready:
-            out.append(k)
-            have.add(k)
-            del pending[k]
-    return out
-
-
 class CompiledTerm:
     """The compiled kernel for one spec and the parameter names its ``p`` rows hold (in order)."""
 
@@ -95,22 +82,14 @@ class CompiledTerm:
 def generate(spec: ModelSpec) -> tuple[str, list[str]]:
     """Source of ``nl(x, p, out)`` for ``spec`` and the parameter names, in the order of ``p``."""
     exprs = spec.expressions("nonlinear")
-    alg = spec.expressions("algebraic")
     states = spec.state_names
-    used_alg: set[str] = set()
-    todo = [nm for e in exprs.values() for nm in e.names]
-    while todo:
-        k = todo.pop()
-        if k in alg and k not in used_alg:
-            used_alg.add(k)
-            todo.extend(alg[k].names)
-    reads = {nm for e in (*exprs.values(), *(alg[k] for k in used_alg)) for nm in e.names}
-    params = sorted(reads - set(states) - used_alg)
+    used_alg, reads = spec.nonlinear_dependencies()
+    params = sorted(reads - set(states) - set(used_alg))
     lines = ["@njit(cache=True, error_model=\"numpy\")", "def nl(x, p, out):"]
     lines += [f"    v_{c} = x[{i}]" for i, c in enumerate(states) if c in reads]
     lines += [f"    v_{k} = p[{j}]" for j, k in enumerate(params)]
-    for k in _order({k: alg[k] for k in used_alg}, set(states) | set(params)):
-        lines.append(f"    v_{k} = {_source(alg[k].text)}")
+    for k in dependency_order(used_alg, set(states) | set(params)):
+        lines.append(f"    v_{k} = {_source(used_alg[k].text)}")
     for c, e in exprs.items():
         lines.append(f"    out[{spec.index(c)}] += {_source(e.text)}")
     return "\n".join(lines) + "\n", params

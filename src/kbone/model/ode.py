@@ -4,14 +4,14 @@ The problem is the linear one of :mod:`kbone.model.linear` (rate matrix K, bolus
 piecewise-linear forcing) plus an optional ``nonlinear(t, x)`` term returning extra rates (m, n) from
 the states (m, n). Integration runs segment by segment between dose times.
 
-Two integrators:
+Integrators:
 
-- ``"ROS2"`` (default): the two-stage, second-order, L-stable Rosenbrock method of Verwer, Spee, Blom &
-  Hundsdorfer (SIAM J Sci Comput 1999;20:1456-80), batched over subjects: every subject has its own
-  Jacobian (the rate matrix plus finite-difference columns for the states the nonlinear term reads) and
-  its own small linear solves, and one step size is shared (the worst subject's error sets it).
+- Rosenbrock methods (``"ROS4"`` default, ``"ROS3"``, ``"ROS2"``; tableaus in :data:`TABLEAUS`), batched over
+  subjects with a step size per subject: every subject has its own Jacobian (the rate matrix plus
+  finite-difference columns for the states the nonlinear term reads) and its own small linear solves.
   Stiff saturable elimination (MK-4: a time constant of minutes against a dosing interval of a day) then
-  costs tens of steps per day instead of thousands for an explicit method.
+  costs tens of steps per day instead of thousands for an explicit method. Autonomous problems with a
+  compiled nonlinear term (:mod:`kbone.model.jit`) run the same method in the numba kernel.
 - any :func:`scipy.integrate.solve_ivp` method (``"RK45"``, ``"LSODA"``, ``"BDF"``, ``"Radau"``) on
   the stacked system; the tests use these as the reference implementation.
 
@@ -51,6 +51,11 @@ class ODEProblem:
     @property
     def m(self) -> int:
         return self.K.shape[1]
+
+    @property
+    def autonomous(self) -> bool:
+        """No forcings and a nonlinear term (if any) that does not depend on t."""
+        return not self.forcings and not (self.nonlinear is not None and self.nonlinear_timed)
 
 
 def interp_rows(times: np.ndarray, values: np.ndarray, t: float | np.ndarray) -> np.ndarray:
@@ -151,27 +156,28 @@ class _Rosenbrock:
     state with its own Jacobian column, the usual way a Rosenbrock method treats non-autonomous systems.
     """
 
-    def __init__(self, prob: ODEProblem, rhs: Callable[[np.ndarray, np.ndarray], np.ndarray], tab: RosenbrockTableau,
+    def __init__(self, prob: ODEProblem, rhs: Callable[[np.ndarray, np.ndarray], np.ndarray],
+                 linear: Callable[[np.ndarray, np.ndarray], np.ndarray], tab: RosenbrockTableau,
                  rtol: float, atol: float, max_step: float):
-        self.prob, self.rhs, self.tab = prob, rhs, tab
+        """``rhs`` is the whole right-hand side, ``linear`` all of it but ``prob.nonlinear``."""
+        self.prob, self.rhs, self.linear, self.tab = prob, rhs, linear, tab
         self.rtol, self.atol, self.max_step = rtol, atol, max_step
         n, m = prob.n, prob.m
-        self.timed = bool(prob.forcings) or (prob.nonlinear is not None and prob.nonlinear_timed)
+        self.timed = not prob.autonomous
         self.size = m + 1 if self.timed else m
         self.J0 = np.zeros((n, self.size, self.size))
         self.J0[:, :m, :m] = prob.K
         self.eye = np.eye(self.size)[None]
         self.reads = list(range(m)) if prob.nonlinear_reads is None else list(prob.nonlinear_reads)
         self.h: np.ndarray | None = None
-        self.steps = 0                  # iterations (vectorised steps) taken, for benchmarks and tests
 
-    def jacobian(self, t: np.ndarray, x: np.ndarray, f0: np.ndarray) -> np.ndarray:
-        """(n, s, s): the rate matrix plus the nonlinear term's (and time's) finite-difference columns."""
+    def jacobian(self, t: np.ndarray, x: np.ndarray, f0: np.ndarray, g0: np.ndarray | None) -> np.ndarray:
+        """(n, s, s): the rate matrix plus the nonlinear term's (and time's) finite-difference columns;
+        ``f0`` = f(t, x) and ``g0`` the nonlinear term's value there (None without one), both (m, n)."""
         J = self.J0.copy()
         m = self.prob.m
         nl = self.prob.nonlinear
-        if nl is not None and self.reads:
-            g0 = nl(t, x)
+        if g0 is not None and self.reads:
             for j in self.reads:
                 d = 1e-7 * np.maximum(np.abs(x[j]), 1e-6)
                 xp = x.copy()
@@ -182,23 +188,26 @@ class _Rosenbrock:
             J[:, :m, m] = ((self.rhs(t + d, x) - f0) / d).T
         return J
 
-    def _f(self, t: np.ndarray, x: np.ndarray) -> np.ndarray:
-        f = self.rhs(t, x).T                                              # (n, m)
-        return f if not self.timed else np.concatenate([f, np.ones((self.prob.n, 1))], axis=1)
+    def _aug(self, f: np.ndarray) -> np.ndarray:
+        """f (m, n) as the stage right-hand side (n, s): transposed, with time's rate 1 when carried."""
+        return f.T if not self.timed else np.concatenate([f.T, np.ones((self.prob.n, 1))], axis=1)
 
     def step(self, t: np.ndarray, x: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """One step per subject from (t, x) of sizes h (n,), all > 0: new states (m, n) and each subject's
         scaled error norm (n,)."""
         tab, m = self.tab, self.prob.m
-        f0 = self._f(t, x)
-        J = self.jacobian(t, x, f0[:, :m].T)
+        nl = self.prob.nonlinear
+        g0 = nl(t, x) if nl is not None else None
+        f0 = self.linear(t, x) if g0 is None else self.linear(t, x) + g0
+        J = self.jacobian(t, x, f0, g0)
+        f0 = self._aug(f0)
         Ginv = np.linalg.inv(self.eye / (h * tab.gamma)[:, None, None] - J)
         ks: list[np.ndarray] = []
         fi = f0
         for i in range(len(tab.m)):
             if i and tab.new_f[i]:
                 y = x + sum(a * k[:, :m].T for a, k in zip(tab.a[i], ks, strict=False) if a)
-                fi = self._f(t + tab.alpha[i] * h, y)
+                fi = self._aug(self.rhs(t + tab.alpha[i] * h, y))
             r = fi + sum((c / h)[:, None] * k for c, k in zip(tab.c[i], ks, strict=False) if c) if i else fi
             ks.append(np.einsum("nij,nj->ni", Ginv, r))
         x_new = x + sum(mj * k[:, :m] for mj, k in zip(tab.m, ks, strict=True) if mj).T
@@ -213,9 +222,7 @@ class _Rosenbrock:
         n = self.prob.n
         out = np.empty((len(stops), *x.shape))
         t = np.full(n, float(t_a))
-        if self.h is None:
-            self.h = np.full(n, min(1e-3 * max(float(stops[-1]) - t_a, 1e-9), self.max_step))
-        h = self.h
+        h = self.h if self.h is not None else _first_step(n, t_a, stops, self.max_step)
         expo = 1.0 / self.tab.order
         for k, t_stop in enumerate(stops):
             while True:
@@ -226,7 +233,6 @@ class _Rosenbrock:
                 last = active & (h >= left)
                 hs = np.where(active, np.where(last, left, h), 1.0)   # inactive subjects: a dummy step, discarded
                 x_new, e = self.step(t, x, hs)
-                self.steps += 1
                 ok = active & (e <= 1.0)
                 bad = active & ~ok
                 if np.any(bad & (hs < 1e-12 * np.maximum(np.abs(t), 1.0))):
@@ -257,24 +263,26 @@ class _CompiledRosenbrock:
                     np.array(tab.new_f, dtype=np.bool_), float(tab.order),
                     np.array(range(prob.m) if prob.nonlinear_reads is None else prob.nonlinear_reads, dtype=np.int64))
         self.rtol, self.atol, self.max_step = float(rtol), float(atol), float(max_step)
-        self.h = None
-        self.steps = 0
+        self.h: np.ndarray | None = None
         self.name = tab.name
 
     def advance(self, x: np.ndarray, t_a: float, stops: np.ndarray, rate: np.ndarray) -> np.ndarray:
         n, m = self.K.shape[0], self.K.shape[1]
-        if self.h is None:
-            self.h = np.full(n, min(1e-3 * max(float(stops[-1]) - t_a, 1e-9), self.max_step))
+        h = self.h if self.h is not None else _first_step(n, t_a, stops, self.max_step)
         out = np.empty((len(stops), n, m))
         hout = np.empty(n)
         r = self.kernel(self.K, np.ascontiguousarray(x.T), self.P, np.ascontiguousarray(rate.T), float(t_a),
                         np.ascontiguousarray(stops, dtype=float), self.rtol, self.atol,
-                        self.max_step if np.isfinite(self.max_step) else 1e300, self.h, *self.tab, out, hout)
+                        self.max_step if np.isfinite(self.max_step) else 1e300, h, *self.tab, out, hout)
         if r < 0:
             raise RuntimeError(f"ODE solver ({self.name}, compiled) failed for subject {-1 - r} after t={t_a}")
-        self.steps += r
         self.h = hout
         return np.transpose(out, (0, 2, 1))
+
+
+def _first_step(n: int, t_a: float, stops: np.ndarray, max_step: float) -> np.ndarray:
+    """Initial step size per subject: a thousandth of the first segment (the controller adapts from there)."""
+    return np.full(n, min(1e-3 * max(float(stops[-1]) - t_a, 1e-9), max_step))
 
 
 def _square(rows: tuple[tuple[float, ...], ...], S: int) -> np.ndarray:
@@ -299,10 +307,14 @@ def solve_ode(prob: ODEProblem, t_out: np.ndarray, *, method: str = "ROS4", rtol
     rates = sorted(prob.rates, key=lambda r: r.time)
     rate_now = np.zeros((m, n))
 
-    def f(t: float | np.ndarray, x: np.ndarray) -> np.ndarray:
+    def linear(t: float | np.ndarray, x: np.ndarray) -> np.ndarray:
         dx = np.einsum("ijn,jn->in", Kt, x) + rate_now
         for fc in prob.forcings:
             dx[fc.cmt] += interp_rows(fc.times, fc.values, t)
+        return dx
+
+    def f(t: float | np.ndarray, x: np.ndarray) -> np.ndarray:
+        dx = linear(t, x)
         if prob.nonlinear is not None:
             dx += prob.nonlinear(t, x)
         return dx
@@ -312,11 +324,10 @@ def solve_ode(prob: ODEProblem, t_out: np.ndarray, *, method: str = "ROS4", rtol
 
     ros = comp = None
     if method in TABLEAUS:
-        autonomous = not prob.forcings and not (prob.nonlinear is not None and prob.nonlinear_timed)
-        if prob.compiled is not None and autonomous:
+        if prob.compiled is not None and prob.autonomous:
             comp = _CompiledRosenbrock(prob, TABLEAUS[method], rtol, atol, max_step)
         else:
-            ros = _Rosenbrock(prob, f, TABLEAUS[method], rtol, atol, max_step)
+            ros = _Rosenbrock(prob, f, linear, TABLEAUS[method], rtol, atol, max_step)
     x = np.ascontiguousarray(prob.x0.T).copy()
     out = np.zeros((len(t_out), m, n))
     done = np.zeros(len(t_out), dtype=bool)

@@ -69,7 +69,8 @@ def _lu_solve(G, piv, b):
 
 @njit(cache=True, error_model="numpy")
 def _step(K, x, p, rate, h, gamma, A, C, M, E, newf, reads, f0, ks, xn, err, G, piv, g0, g1, xp, fi, y):
-    """One step of size h from x (f0 = f(x)); fills xn (new state) and err (error estimate)."""
+    """One step of size h from x; fills xn (new state) and err (error estimate). f0 = f(x) is built from the
+    nonlinear term's value g0, which the Jacobian's finite differences need as well (one evaluation)."""
     m = x.shape[0]
     S = M.shape[0]
     for i in range(m):
@@ -79,6 +80,11 @@ def _step(K, x, p, rate, h, gamma, A, C, M, E, newf, reads, f0, ks, xn, err, G, 
         g0[i] = 0.0
         xp[i] = x[i]
     nl(x, p, g0)
+    for i in range(m):
+        acc = rate[i] + g0[i]
+        for j in range(m):
+            acc += K[i, j] * x[j]
+        f0[i] = acc
     for jj in range(reads.shape[0]):
         j = reads[jj]
         d = 1e-7 * max(abs(x[j]), 1e-6)
@@ -149,7 +155,6 @@ def integrate(K, x0, P, rate, t_a, stops, rtol, atol, max_step, h0, gamma, A, C,
                 left = t_stop - t
                 last = h >= left
                 hs = left if last else h
-                _rhs(Ks, x, ps, rs, f0)
                 _step(Ks, x, ps, rs, hs, gamma, A, C, M, E, newf, reads, f0, ks, xn, err, G, piv, g0, g1, xp, fi, y)
                 steps += 1
                 e = 0.0

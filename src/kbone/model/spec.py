@@ -36,7 +36,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from kbone.errors import KboneInputError, Problem
-from kbone.model.expr import Expression, ExpressionError, compile_expression, evaluate_all
+from kbone.model.expr import Expression, ExpressionError, closure, compile_expression, evaluate_all
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -217,6 +217,14 @@ class ModelSpec(BaseModel):
     @property
     def is_linear(self) -> bool:
         return not self.nonlinear
+
+    def nonlinear_dependencies(self) -> tuple[dict[str, Expression], set[str]]:
+        """The algebraic definitions the nonlinear terms use and every name those terms read (states,
+        parameters, inputs, directly or through the algebraic definitions)."""
+        exprs = self.expressions("nonlinear")
+        alg = self.expressions("algebraic")
+        used = {k: alg[k] for k in closure({nm for e in exprs.values() for nm in e.names}, alg)}
+        return used, {nm for e in (*exprs.values(), *used.values()) for nm in e.names}
 
     @cached_property
     def _compiled(self) -> dict[str, Any]:

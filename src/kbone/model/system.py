@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kbone.model.expr import evaluate_all
+from kbone.model.expr import closure, evaluate_all
 from kbone.model.linear import Bolus, Forcing, LinearProblem, LinearSystem, RateChange, solve
 from kbone.model.ode import ODEProblem, interp_rows, solve_ode
 from kbone.model.ode import steady_state as ode_steady_state
@@ -116,10 +116,7 @@ class Individualised:
             return None
         exprs = self.spec.expressions("nonlinear")
         names = self.spec.state_names
-        alg = self.spec.expressions("algebraic")
-        used = self._closure({nm for e in exprs.values() for nm in e.names}, alg)
-        alg_used = {k: alg[k] for k in used}
-        read_names = {nm for e in (*exprs.values(), *alg_used.values()) for nm in e.names}
+        alg_used, read_names = self.spec.nonlinear_dependencies()
         idx = [(self.index(c), e) for c, e in exprs.items()]
         base = dict(self.ns)
         timed = inputs is not None and bool(read_names & set(inputs.values))
@@ -228,32 +225,14 @@ class Individualised:
         except np.linalg.LinAlgError:
             return np.zeros((self.n, self.m))
 
-    @staticmethod
-    def _closure(names: set[str], exprs: dict) -> set[str]:
-        seen, todo = set(), list(names)
-        while todo:
-            k = todo.pop()
-            if k in seen or k not in exprs:
-                continue
-            seen.add(k)
-            todo.extend(exprs[k].names)
-        return seen
-
     def _output_deps(self, names: list[str]) -> set[str]:
-        return self._closure(set(names), self.spec.expressions("outputs"))
+        return closure(names, self.spec.expressions("outputs"))
 
     def output_states(self, names: list[str]) -> list[str]:
         """Compartments that the outputs ``names`` read (directly or through other outputs/algebraic)."""
         exprs = {**self.spec.expressions("outputs"), **self.spec.expressions("algebraic")}
-        seen, todo, comps = set(), list(names), set(self.spec.state_names)
-        while todo:
-            k = todo.pop()
-            if k in seen or k not in exprs:
-                continue
-            seen.add(k)
-            todo.extend(exprs[k].names)
-        used = {nm for k in seen for nm in exprs[k].names}
-        return [c for c in self.spec.state_names if c in used and c in comps]
+        used = {nm for k in closure(names, exprs) for nm in exprs[k].names}
+        return [c for c in self.spec.state_names if c in used]
 
     def solve_outputs(self, t_out: np.ndarray, names: list[str], *, boluses: list[Bolus] = (),
                       rates: list[RateChange] = (), inputs: Inputs | None = None, x0: np.ndarray | None = None,
@@ -306,7 +285,7 @@ class Individualised:
             exprs = {k: e for k, e in exprs.items() if k in deps}
         if self.spec.algebraic:
             alg = self.spec.expressions("algebraic")
-            needed = self._closure({nm for e in exprs.values() for nm in e.names}, alg)
+            needed = closure({nm for e in exprs.values() for nm in e.names}, alg)
             evaluate_all({k: alg[k] for k in needed}, ns)
         res = evaluate_all(exprs, ns)
         T = len(t_out)

@@ -42,19 +42,19 @@ class WarfarinModel:
         self.inr_spec = spec("inr")
         self.inr_params = pop.parameters(self.inr_spec, inr_overrides)
         self.ec50_geno = self.inr_spec.tables["VKORC1"].lookup(pop.vkorc1, field="vkorc1")
+        self._inr_models: dict[bytes, Individualised] = {}
 
     def inr_model(self, act_ref: np.ndarray) -> Individualised:
         """The INR model for reference hepatic activity ``act_ref`` (kept for the last few values: titration
         asks for the same one at every bisection step)."""
         ref = np.ascontiguousarray(np.broadcast_to(np.asarray(act_ref, float), (self.n,)))
         key = ref.tobytes()
-        cache = self.__dict__.setdefault("_inr_models", {})
-        if key not in cache:
-            if len(cache) >= 4:
-                cache.pop(next(iter(cache)))
-            cache[key] = Individualised(self.inr_spec, self.n, self.inr_params,
-                                        {"EC50_VKORC1": self.ec50_geno, "act_ref": ref})
-        return cache[key]
+        if key not in self._inr_models:
+            if len(self._inr_models) >= 4:
+                self._inr_models.pop(next(iter(self._inr_models)))
+            self._inr_models[key] = Individualised(self.inr_spec, self.n, self.inr_params,
+                                                   {"EC50_VKORC1": self.ec50_geno, "act_ref": ref})
+        return self._inr_models[key]
 
     # ---- steady state ----------------------------------------------------------------------------
     @cached_property

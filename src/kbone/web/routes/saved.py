@@ -141,7 +141,8 @@ async def save_page(request: Request, profile: str = Form(..., max_length=500_00
 
 
 def _own_report(request: Request, db: Session, user: User, assessment_id: int):
-    """(row, report html, recomputed) of the user's saved assessment, or a 404 page (another user's id too)."""
+    """(row, report html, recomputed) of the user's saved assessment, or the 404 page to answer with (another
+    user's id too)."""
     row = store.get_for(db, user, assessment_id)
     lang = page_lang(request)
     if row is None:
@@ -153,7 +154,7 @@ def _own_report(request: Request, db: Session, user: User, assessment_id: int):
 def view_page(request: Request, assessment_id: int = AssessmentId, user: User = Depends(require_page_user),
               db: Session = Depends(get_db)):
     found = _own_report(request, db, user, assessment_id)
-    if not isinstance(found, tuple):
+    if isinstance(found, HTMLResponse):
         return found
     row, html, recomputed = found
     return render(request, "saved_view.html", user, row=row, report=html, recomputed=recomputed)
@@ -164,7 +165,7 @@ def report_file(request: Request, assessment_id: int = AssessmentId, user: User 
                 db: Session = Depends(get_db)):
     """The saved report as the same self-contained HTML file ``kbone assess --html`` writes."""
     found = _own_report(request, db, user, assessment_id)
-    if not isinstance(found, tuple):
+    if isinstance(found, HTMLResponse):
         return found
     row, html, _ = found
     return HTMLResponse(html,
