@@ -145,3 +145,16 @@ def test_form_posts_without_csrf_are_refused(client, path, data):
     assert r.status_code == 403, (path, r.status_code)
     r = client.post(path, data={**data, "csrf": "not-the-token"}, follow_redirects=False)
     assert r.status_code == 403
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-2", "1.5"])
+def test_bad_assessment_slot_setting_names_the_variable(monkeypatch, value):
+    from kbone.errors import KboneInputError
+    from kbone.web.routes.assess import _slots
+
+    monkeypatch.setenv("KBONE_WEB_ASSESS_SLOTS", value)
+    with pytest.raises(KboneInputError) as e:
+        _slots()
+    assert e.value.problems[0].field == "KBONE_WEB_ASSESS_SLOTS" and e.value.problems[0].fix
+    monkeypatch.setenv("KBONE_WEB_ASSESS_SLOTS", "3")
+    assert _slots() == 3

@@ -56,7 +56,15 @@ def run_assessment(data: dict) -> tuple[Profile, Assessment]:
 # and every one of them slows down (measured: 3.5 instead of ~12 assessments/s at 50 clients on 2 workers).
 # So each worker process computes KBONE_WEB_ASSESS_SLOTS (default 1) at a time; the others wait in turn.
 # Run one uvicorn worker per core (kbone serve --workers N) for parallelism.
-_ASSESS_SLOTS = threading.BoundedSemaphore(max(1, int(os.environ.get("KBONE_WEB_ASSESS_SLOTS", "1") or 1)))
+def _slots() -> int:
+    raw = (os.environ.get("KBONE_WEB_ASSESS_SLOTS") or "1").strip()
+    if not raw.isdigit() or int(raw) < 1:
+        raise KboneInputError(Problem(field="KBONE_WEB_ASSESS_SLOTS", reason=f"{raw!r} is not a whole number ≥ 1",
+                                      fix="set it to 1 (default) or to how many assessments a worker may compute at once"))
+    return int(raw)
+
+
+_ASSESS_SLOTS = threading.BoundedSemaphore(_slots())
 
 
 def _assess_in_turn(profile: Profile) -> Assessment:
